@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from tests.factories import ELSEWHERE_BBOX, jurisdiction_for, persona
+from waste.models import Role, SiteKind
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    """An API client that authenticates the way real clients do: a Bearer token."""
+    client = APIClient()
+    _, token = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def city(db):
+    """The personas of a small city, each with an organisation and a site."""
+    generator, generator_org, generation_site = persona(
+        "generator", roles=[Role.GENERATOR], site_kind=SiteKind.GENERATION
+    )
+    hauler, hauler_org, _ = persona("hauler", roles=[Role.HAULER], site_kind=None)
+    operator, operator_org, transfer = persona(
+        "operator", roles=[Role.SITE_OPERATOR], site_kind=SiteKind.TRANSFER_STATION
+    )
+    recycler, recycler_org, plant = persona("recycler", roles=[Role.RECYCLER], site_kind=SiteKind.TREATMENT)
+    regulator, regulator_org, _ = persona("regulator", roles=[Role.REGULATOR], site_kind=None)
+    jurisdiction_for(regulator_org)
+    outsider, outsider_org, outsider_site = persona(
+        "outsider", roles=[Role.GENERATOR], site_kind=SiteKind.GENERATION, bbox=ELSEWHERE_BBOX,
+        district="650102",
+    )
+    return SimpleNamespace(
+        generator=generator, generator_org=generator_org, generation_site=generation_site,
+        hauler=hauler, hauler_org=hauler_org,
+        operator=operator, operator_org=operator_org, transfer=transfer,
+        recycler=recycler, recycler_org=recycler_org, plant=plant,
+        regulator=regulator, regulator_org=regulator_org,
+        outsider=outsider, outsider_org=outsider_org, outsider_site=outsider_site,
+    )

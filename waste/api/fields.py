@@ -1,0 +1,36 @@
+"""Serializer fields shared by the API: geometries checked for validity and the world's bounds."""
+
+from __future__ import annotations
+
+from django.contrib.gis.geos import GEOSGeometry
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+
+from waste.geo import WGS84
+
+
+class CheckedGeometryField(GeometryField):
+    """A GeoJSON geometry of one type, valid, in WGS 84 and inside the world's bounds."""
+
+    def __init__(self, geom_type: str | tuple[str, ...], **kwargs):
+        self.geom_types = (geom_type,) if isinstance(geom_type, str) else geom_type
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, dict) or "type" not in value or "coordinates" not in value:
+            raise serializers.ValidationError("Expected a GeoJSON geometry object with type and coordinates.")
+        try:
+            geom = super().to_internal_value(value)
+        except Exception as exc:  # GEOS/GDAL raise many types for malformed input
+            raise serializers.ValidationError(f"Malformed GeoJSON geometry: {exc}") from exc
+        if not isinstance(geom, GEOSGeometry) or geom.empty:
+            raise serializers.ValidationError("Malformed GeoJSON geometry.")
+        if geom.geom_type not in self.geom_types:
+            raise serializers.ValidationError(f"Expected a {' or '.join(self.geom_types)}, got {geom.geom_type}.")
+        geom.srid = WGS84
+        min_x, min_y, max_x, max_y = geom.extent
+        if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+            raise serializers.ValidationError("Coordinates are outside the world (lon -180..180, lat -90..90).")
+        if not geom.valid:
+            raise serializers.ValidationError(f"Invalid geometry: {geom.valid_reason}.")
+        return geom
