@@ -57,3 +57,29 @@ def city(db):
         regulator=regulator, regulator_org=regulator_org,
         outsider=outsider, outsider_org=outsider_org, outsider_site=outsider_site,
     )
+
+
+@pytest.fixture(autouse=True)
+def _ledger_maintenance_for_flush(request, django_db_blocker):
+    """PostgreSQL refuses TRUNCATE on the ledger (a trigger); transactional tests empty their tables
+    with TRUNCATE afterwards, so only that clean-up runs with the maintenance switch on."""
+    from django.db import connection
+
+    transactional = "transactional_db" in request.fixturenames or any(
+        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
+    )
+    uses_db = transactional or "db" in request.fixturenames or request.node.get_closest_marker("django_db")
+    if uses_db and connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("RESET zerowaste.ledger_maintenance")
+    yield
+    if transactional and connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SET zerowaste.ledger_maintenance = 'on'")
+
+
+@pytest.fixture
+def catalogs(db):
+    from waste.services.catalogs import catalogs_load_shipped
+
+    catalogs_load_shipped()

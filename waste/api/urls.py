@@ -1,6 +1,6 @@
 from django.urls import path
 
-from waste.api import auth, catalogs, parties, sites
+from waste.api import auth, batches, catalogs, manifests, parties, sites
 
 urlpatterns = [
     path("auth/token/", auth.TokenCreateApi.as_view(), name="auth-token"),
@@ -18,4 +18,20 @@ urlpatterns = [
     path("catalogs/", catalogs.CatalogListApi.as_view(), name="catalog-list"),
     path("catalogs/entries/", catalogs.CatalogEntryListApi.as_view(), name="catalog-entry-list"),
     path("waste-codes/<str:code>/", catalogs.WasteCodeLookupApi.as_view(), name="waste-code-lookup"),
+    path("batches/", batches.BatchListCreateApi.as_view(), name="batch-list"),
+    path("batches/consolidate/", batches.ConsolidateApi.as_view(), name="batch-consolidate"),
+    path("batches/<str:code>/", batches.BatchDetailApi.as_view(), name="batch-detail"),
+    path("batches/<str:code>/trace/", batches.BatchTraceApi.as_view(), name="batch-trace"),
+    path("batches/<str:code>/events.jsonld", batches.BatchEventsJsonLdApi.as_view(), name="batch-events-jsonld"),
+    path("batches/<str:code>/qr.png", batches.BatchQrPngApi.as_view(), name="batch-qr-png"),
+    path("batches/<str:code>/qr.svg", batches.BatchQrSvgApi.as_view(), name="batch-qr-svg"),
+    path("batches/<str:code>/label.pdf", batches.BatchLabelPdfApi.as_view(), name="batch-label-pdf"),
+    path("batches/<str:code>/split/", batches.SplitApi.as_view(), name="batch-split"),
+    path("batches/<str:code>/treat/", batches.TreatApi.as_view(), name="batch-treat"),
+    path("labels/sheet.pdf", batches.LabelSheetApi.as_view(), name="label-sheet"),
+    path("manifests/", manifests.ManifestListCreateApi.as_view(), name="manifest-list"),
+    path("manifests/<str:number>/", manifests.ManifestDetailApi.as_view(), name="manifest-detail"),
+    path("manifests/<str:number>/versions/", manifests.ManifestVersionsApi.as_view(), name="manifest-versions"),
+    path("manifests/<str:number>/sign/", manifests.ManifestSignApi.as_view(), name="manifest-sign"),
+    path("manifests/<str:number>/correct/", manifests.ManifestCorrectApi.as_view(), name="manifest-correct"),
 ]

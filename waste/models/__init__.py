@@ -1,18 +1,15 @@
+from .batches import Batch, BatchLink, BatchParty, BatchStatus, LinkKind, PhysicalForm
 from .catalogs import Catalog, CatalogEntry
+from .idempotency import IdempotencyRecord
+from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerHead
+from .manifests import Manifest, ManifestCarrier, ManifestLine, ManifestSerial, ManifestStatus
 from .parties import IdScheme, Jurisdiction, MemberRole, Membership, Organisation, Role
 from .sites import RECEIVING_KINDS, Permit, Site, SiteKind
 
 __all__ = [
-    "Catalog",
-    "CatalogEntry",
-    "IdScheme",
-    "Jurisdiction",
-    "MemberRole",
-    "Membership",
-    "Organisation",
-    "Permit",
-    "RECEIVING_KINDS",
-    "Role",
-    "Site",
-    "SiteKind",
+    "Batch", "BatchLink", "BatchParty", "BatchStatus", "Catalog", "CatalogEntry", "EventType",
+    "IdScheme", "IdempotencyRecord", "Jurisdiction", "LedgerCheckpoint", "LedgerEntry", "LedgerHead",
+    "LinkKind", "Manifest", "ManifestCarrier", "ManifestLine", "ManifestSerial", "ManifestStatus",
+    "MemberRole", "Membership", "Organisation", "PhysicalForm", "Permit", "RECEIVING_KINDS", "Role",
+    "Site", "SiteKind",
 ]

@@ -1,8 +1,8 @@
 """Organisations, their members and a regulator's jurisdiction."""
 
 from django.conf import settings
-from django.contrib.gis.db import models
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.gis.db import models
 
 from waste.geo import WGS84
 

@@ -1,0 +1,162 @@
+"""Manifests: create, read, sign in turn, correct by new version."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from waste.errors import AppError
+from waste.models import Manifest, ManifestStatus, Organisation, Site
+from waste.scoping import visible_to
+from waste.services import manifests as services
+
+
+class ManifestOutput(serializers.ModelSerializer):
+    carriers = serializers.SerializerMethodField()
+    lines = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Manifest
+        fields = ["number", "version", "status", "consignor", "from_site", "receiver", "to_site", "carriers", "lines",
+                  "consignor_signed_at", "receiver_signed_at", "receipt_due", "overdue", "correction_reason",
+                  "created_at"]
+
+    def get_carriers(self, manifest) -> list[dict]:
+        return [{"organisation": c.organisation_id, "order": c.order, "signed_at": c.signed_at}
+                for c in manifest.carriers.order_by("order")]
+
+    def get_lines(self, manifest) -> list[dict]:
+        return [{"batch": line.batch.code, "quantity_kg": str(line.quantity_kg),
+                 "received_kg": None if line.received_kg is None else str(line.received_kg),
+                 "refused_kg": None if line.refused_kg is None else str(line.refused_kg),
+                 "refusal_reason": line.refusal_reason}
+                for line in manifest.lines.select_related("batch").order_by("id")]
+
+    def get_overdue(self, manifest) -> bool:
+        return services.manifest_overdue(manifest)
+
+
+def _site(pk: int, field: str) -> Site:
+    site = Site.objects.select_related("organisation").filter(pk=pk).first()
+    if site is None:
+        raise AppError.field(field, "No such site.", code="unknown_site")
+    return site
+
+
+class ManifestFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=ManifestStatus.choices)
+    number = filters.CharFilter()
+
+    class Meta:
+        model = Manifest
+        fields = ["status", "number"]
+
+
+class ManifestListCreateApi(generics.ListAPIView):
+    serializer_class = ManifestOutput
+    filterset_class = ManifestFilter
+
+    class InputSerializer(serializers.Serializer):
+        from_site = serializers.IntegerField(min_value=1)
+        to_site = serializers.IntegerField(min_value=1)
+        carriers = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=5)
+        batches = serializers.ListField(child=serializers.CharField(max_length=20), min_length=1, max_length=500)
+
+    def get_queryset(self):
+        return visible_to(Manifest.objects.filter(correction__isnull=True), self.request.user)
+
+    @extend_schema(request=InputSerializer, responses={201: ManifestOutput})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        carriers = []
+        for i, pk in enumerate(values["carriers"]):
+            org = Organisation.objects.filter(pk=pk).first()
+            if org is None:
+                raise AppError.field(f"carriers.{i}", "No such organisation.", code="unknown_organisation")
+            carriers.append(org)
+        manifest = services.manifest_create(
+            user=request.user, from_site=_site(values["from_site"], "from_site"),
+            to_site=_site(values["to_site"], "to_site"), carriers=carriers, batches=values["batches"],
+        )
+        return Response(ManifestOutput(manifest).data, status=201)
+
+
+def manifest_visible(request, number: str) -> Manifest:
+    queryset = visible_to(Manifest.objects.filter(number=number), request.user).order_by("-version")
+    manifest = queryset.filter(correction__isnull=True).first()
+    if manifest is None:
+        get_object_or_404(queryset.none())
+    return manifest
+
+
+class ManifestDetailApi(APIView):
+    @extend_schema(responses=ManifestOutput)
+    def get(self, request, number: str):
+        return Response(ManifestOutput(manifest_visible(request, number)).data)
+
+
+class ManifestVersionsApi(APIView):
+    @extend_schema(responses=ManifestOutput(many=True))
+    def get(self, request, number: str):
+        manifest_visible(request, number)
+        versions = Manifest.objects.filter(number=number).order_by("version")
+        return Response(ManifestOutput(versions, many=True).data)
+
+
+class ReceiptLineSerializer(serializers.Serializer):
+    batch = serializers.CharField(max_length=20)
+    received_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0, required=False)
+    refused_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0, required=False)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class ManifestSignApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(["consignor", "carrier", "receiver"])
+        pin = serializers.RegexField(r"^\d{4,8}$", required=False)
+        signer = serializers.CharField(max_length=150, required=False)
+        decision = serializers.ChoiceField(["accept", "partial", "refuse"], required=False)
+        lines = ReceiptLineSerializer(many=True, required=False, max_length=500)
+
+        def validate(self, attrs):
+            if "pin" in attrs and attrs["role"] != "consignor":
+                raise serializers.ValidationError({"pin": ["Only the consignor signs with a PIN."]})
+            if "pin" in attrs and not attrs.get("signer"):
+                raise serializers.ValidationError({"signer": ["Name the consignor member whose PIN this is."]})
+            if attrs["role"] == "receiver" and "decision" not in attrs:
+                raise serializers.ValidationError({"decision": ["The receiver accepts, partially accepts or refuses."]})
+            return attrs
+
+    @extend_schema(request=InputSerializer, responses={200: ManifestOutput})
+    def post(self, request, number: str):
+        manifest_visible(request, number)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        manifest = services.manifest_sign(user=request.user, number=number, **data.validated_data)
+        return Response(ManifestOutput(manifest).data)
+
+
+class ManifestCorrectApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=300)
+        to_site = serializers.IntegerField(min_value=1, required=False)
+        quantities = serializers.DictField(
+            child=serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0), required=False
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: ManifestOutput})
+    def post(self, request, number: str):
+        manifest_visible(request, number)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        to_site = _site(values.pop("to_site"), "to_site") if "to_site" in values else None
+        manifest = services.manifest_correct(user=request.user, number=number, to_site=to_site, **values)
+        return Response(ManifestOutput(manifest).data, status=201)

@@ -1,0 +1,105 @@
+"""Batches of waste and their lineage. A batch's status changes only through waste.lifecycle."""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+
+from .catalogs import CatalogEntry
+from .parties import Organisation
+from .sites import Site
+
+
+class BatchStatus(models.TextChoices):
+    GENERATED = "generated", "Generated"
+    STORED = "stored", "In storage"
+    READY = "ready", "Out of storage, awaiting pickup or treatment"
+    IN_TRANSIT = "in_transit", "In transit"
+    DELIVERED = "delivered", "Delivered, awaiting acceptance"
+    RECEIVED = "received", "Received"
+    REJECTED = "rejected", "Rejected by the receiver"
+    CONSOLIDATED = "consolidated", "Consolidated into another batch"
+    SPLIT = "split", "Split into other batches"
+    TREATED = "treated", "Treated (final fate recorded)"
+
+
+class PhysicalForm(models.TextChoices):
+    SOLID = "solid", "Solid"
+    LIQUID = "liquid", "Liquid"
+    SLUDGE = "sludge", "Sludge"
+    POWDER = "powder", "Powder / dust"
+    PASTE = "paste", "Paste"
+    GAS = "gas", "Gas in container"
+    MIXED = "mixed", "Mixed"
+
+
+class Batch(models.Model):
+    code = models.CharField(max_length=16, unique=True, help_text="server-generated, with a check character")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="batches",
+                                     help_text="the generator (or the site operator for a batch it formed)")
+    origin_site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="originated_batches")
+    waste = models.ForeignKey(CatalogEntry, on_delete=models.PROTECT, related_name="+")
+    description = models.TextField(blank=True)
+    main_components = models.CharField(max_length=300, blank=True)
+    quantity_kg = models.DecimalField(max_digits=12, decimal_places=3)
+    estimated = models.BooleanField(default=False)
+    physical_form = models.CharField(max_length=10, choices=PhysicalForm.choices, default=PhysicalForm.SOLID)
+    containers = models.JSONField(default=list, blank=True, help_text="[{type, count, volume_l}]")
+    hazard_traits = models.CharField(max_length=40, blank=True)
+    is_hazardous = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.GENERATED)
+    current_site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="held_batches")
+    last_weight_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    final_operation = models.CharField(max_length=4, blank=True)
+    generated_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    SCOPE = {
+        "orgs": ("organisation", "holder", "parties__organisation"),
+        "geo": ("origin_site__location", "current_site__location"),
+        "districts": ("origin_site__district_code",),
+    }
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        verbose_name_plural = "batches"
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["organisation", "generated_at"])]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity_kg__gt=0), name="batch_quantity_positive")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def traits(self) -> list[str]:
+        return [t for t in self.hazard_traits.split(",") if t]
+
+
+class BatchParty(models.Model):
+    """Every organisation that has had a part in a batch's journey may see it (scoping)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="parties")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "organisation"], name="batch_party_unique")]
+
+
+class LinkKind(models.TextChoices):
+    CONSOLIDATION = "consolidation", "Consolidated into"
+    SPLIT = "split", "Split into"
+    OUTPUT = "output", "Treatment output (secondary material)"
+    RESIDUE = "residue", "Treatment residue"
+
+
+class BatchLink(models.Model):
+    """Lineage: ``parent`` contributed ``quantity_kg`` to ``child``."""
+
+    parent = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="child_links")
+    child = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="parent_links")
+    kind = models.CharField(max_length=14, choices=LinkKind.choices)
+    quantity_kg = models.DecimalField(max_digits=12, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["parent", "child"], name="batch_link_unique")]

@@ -1,0 +1,74 @@
+"""Reads for batches: lineage, trace graph from origins to fates, events."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from waste.models import Batch, BatchLink, LedgerEntry
+from waste.scoping import visible_to
+
+
+def batch_list(*, user):
+    return visible_to(Batch.objects.select_related("waste", "waste__catalog", "origin_site", "organisation"), user)
+
+
+def batch_events(batch: Batch):
+    return LedgerEntry.objects.filter(batch=batch).select_related("organisation", "site").order_by("event_time", "id")
+
+
+def _walk(start: Batch, step) -> set[int]:
+    seen, frontier = {start.pk}, [start.pk]
+    while frontier:
+        frontier = [pk for pk in step(frontier) if pk not in seen]
+        seen.update(frontier)
+    return seen
+
+
+def batch_trace(batch: Batch) -> dict:
+    """The lineage graph through ``batch``: every origin, every descendant, and the final fates.
+
+    Fates flow back: each origin is credited with its share of every fate reached downstream,
+    in proportion to the quantities on the links.
+    """
+    ancestors = _walk(batch, lambda pks: BatchLink.objects.filter(child_id__in=pks).values_list("parent_id", flat=True))
+    roots = {pk for pk in ancestors if not BatchLink.objects.filter(child_id=pk).exists()}
+    nodes: set[int] = set(ancestors)
+    for root in roots:
+        nodes |= _walk(Batch(pk=root), lambda pks: BatchLink.objects.filter(parent_id__in=pks)
+                       .values_list("child_id", flat=True))
+    batches = {b.pk: b for b in Batch.objects.filter(pk__in=nodes).select_related("waste")}
+    links = list(BatchLink.objects.filter(parent_id__in=nodes, child_id__in=nodes))
+    outgoing: dict[int, list[BatchLink]] = {}
+    for link in links:
+        outgoing.setdefault(link.parent_id, []).append(link)
+
+    def fates(pk: int, share: Decimal) -> list[dict]:
+        node = batches[pk]
+        if node.final_operation:
+            return [{"batch": node.code, "operation": node.final_operation, "quantity_kg": share}]
+        children = outgoing.get(pk, [])
+        total = sum((link.quantity_kg for link in children), Decimal(0))
+        out = []
+        for link in children:
+            # A consolidated batch passes all of its share on; a split or treated one divides it.
+            portion = share if node.status == "consolidated" else share * link.quantity_kg / total
+            out.extend(fates(link.child_id, portion))
+        return out
+
+    origins = []
+    for root in sorted(roots):
+        node = batches[root]
+        found = fates(root, node.last_weight_kg or node.quantity_kg)
+        origins.append({"batch": node.code, "quantity_kg": str(node.quantity_kg),
+                        "fates": [{**f, "quantity_kg": str(f["quantity_kg"].quantize(Decimal("0.001")))} for f in found],
+                        "pending_kg": str(((node.last_weight_kg or node.quantity_kg)
+                                           - sum((f["quantity_kg"] for f in found), Decimal(0))).quantize(Decimal("0.001")))})
+    return {
+        "batch": batch.code,
+        "nodes": [{"code": b.code, "status": b.status, "waste_code": b.waste.display_code,
+                   "quantity_kg": str(b.quantity_kg), "final_operation": b.final_operation or None,
+                   "origin": b.pk in roots} for b in sorted(batches.values(), key=lambda b: b.pk)],
+        "edges": [{"from": batches[lk.parent_id].code, "to": batches[lk.child_id].code, "kind": lk.kind,
+                   "quantity_kg": str(lk.quantity_kg)} for lk in links],
+        "origins": origins,
+    }

@@ -1,0 +1,430 @@
+"""Writes for batches: creation, every lifecycle transition, consolidation, splitting, treatment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.utils import timezone
+
+from waste.codes import batch_code_new, batch_code_normalise, batch_code_valid
+from waste.errors import AppError, Conflict, NotFound
+from waste.lifecycle import TRANSITIONS
+from waste.models import (
+    Batch,
+    BatchLink,
+    BatchParty,
+    BatchStatus,
+    LedgerEntry,
+    LinkKind,
+    Manifest,
+    ManifestLine,
+    ManifestStatus,
+    Membership,
+    Organisation,
+    Role,
+    Site,
+)
+from waste.permissions import membership_require
+from waste.selectors.catalogs import catalog_entry_lookup, operation_is_final
+from waste.services.ledger import NewEvent, ledger_append
+
+WASTE_CATALOGS = ("eu-low", "cn-hw", "cn-sw", "household")
+MAX_BATCH_KG = Decimal("60000")
+TRAITS = {"T", "C", "I", "R", "In"}
+ACTIVE_MANIFEST = (ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT)
+
+
+def quantity_check(value: Decimal | None, field: str) -> None:
+    if value is None:
+        return
+    if value <= 0:
+        raise AppError.field(field, "Must be greater than zero.")
+    if value > MAX_BATCH_KG:
+        raise AppError.field(field, f"A batch weighs at most {MAX_BATCH_KG:,} kg (60 t).")
+
+
+def event_time_check(value: datetime | None, field: str) -> datetime:
+    now = timezone.now()
+    if value is None:
+        return now
+    if timezone.is_naive(value):
+        raise AppError.field(field, "Give a time zone, e.g. 2026-11-22T09:30:00+08:00.")
+    if value > now + timedelta(seconds=settings.CLOCK_SKEW_SECONDS):
+        raise AppError.field(field, "Is in the future beyond the allowed clock skew.", code="future_time")
+    return value
+
+
+def batch_get(code: str, *, field: str = "code", lock: bool = False) -> Batch:
+    canonical = batch_code_normalise(code)
+    if not batch_code_valid(canonical):
+        raise AppError.field(field, "Not a batch code, or its check character is wrong.", code="invalid_code")
+    queryset = Batch.objects.select_for_update() if lock else Batch.objects
+    batch = queryset.filter(code=canonical).first()
+    if batch is None:
+        raise NotFound.field(field, "No batch with this code.", code="unknown_batch")
+    return batch
+
+
+def _party(batch: Batch, organisation: Organisation) -> None:
+    BatchParty.objects.get_or_create(batch=batch, organisation=organisation)
+
+
+def permit_check(*, site: Site, entry, on, field: str = "waste_code") -> None:
+    """A site with permits in force may only handle the codes (or categories) they list."""
+    permits = [p for p in site.permits.all() if p.valid_from <= on <= p.valid_until]
+    if permits and not any(p.covers(entry.code, entry.parent_code, on) for p in permits):
+        raise AppError.field(field, f"{entry.display_code} is not covered by the permits of {site.name}.",
+                             code="not_permitted")
+
+
+def _traits(raw: list[str] | None, entry) -> list[str]:
+    if raw is None:
+        return entry.traits
+    unknown = sorted(set(raw) - TRAITS)
+    if unknown:
+        raise AppError.field("hazard_traits", f"Unknown hazard traits {unknown}; use T, C, I, R, In.")
+    return sorted(set(raw))
+
+
+@transaction.atomic
+def batch_create(*, user, site: Site, waste_code: str, quantity_kg: Decimal, description: str = "",
+                 main_components: str = "", physical_form: str = "solid", containers: list | None = None,
+                 hazard_traits: list[str] | None = None, estimated: bool = False,
+                 generated_at: datetime | None = None, organisation: Organisation | None = None) -> Batch:
+    organisation = organisation or site.organisation
+    if site.organisation_id != organisation.id:
+        raise AppError.field("site", "The site does not belong to this organisation.", status=403)
+    membership_require(user=user, organisation=organisation, roles=(Role.GENERATOR, Role.SITE_OPERATOR),
+                       field="site")
+    if not site.active:
+        raise AppError.field("site", "This site is not active.")
+    quantity_check(quantity_kg, "quantity_kg")
+    generated_at = event_time_check(generated_at, "generated_at")
+    entry = catalog_entry_lookup(code=waste_code, on=timezone.localdate(generated_at), field="waste_code")
+    if entry.catalog.key not in WASTE_CATALOGS:
+        raise AppError.field("waste_code", f"{entry.display_code} is a category or operation, not a waste code.")
+    permit_check(site=site, entry=entry, on=timezone.localdate(generated_at))
+    traits = _traits(hazard_traits, entry)
+    batch = Batch.objects.create(
+        code=batch_code_new(), organisation=organisation, origin_site=site, waste=entry, description=description,
+        main_components=main_components, quantity_kg=quantity_kg, estimated=estimated, physical_form=physical_form,
+        containers=containers or [], hazard_traits=",".join(traits), is_hazardous=entry.is_hazardous,
+        status=BatchStatus.GENERATED, current_site=site, holder=organisation, generated_at=generated_at,
+        created_by=user,
+    )
+    _party(batch, organisation)
+    ledger_append(events=[NewEvent(
+        event_type="generated", organisation=organisation, event_time=generated_at, batch=batch, user=user,
+        site=site, location=site.location, quantity_kg=quantity_kg,
+        data={"waste_code": entry.code, "catalog": f"{entry.catalog.key}@{entry.catalog.version}",
+              "hazardous": entry.is_hazardous, "traits": traits, "physical_form": physical_form,
+              "containers": containers or [], "estimated": estimated, "description": description},
+    )])
+    return batch
+
+
+# --- Transitions -----------------------------------------------------------------------------
+
+
+@dataclass
+class Act:
+    """What a transition needs beyond the batch: who acts, where, with what measurement."""
+
+    user: object
+    action: str
+    event_time: datetime
+    organisation: Organisation | None = None
+    site: Site | None = None
+    location: Point | None = None
+    weight_kg: Decimal | None = None
+    device_id: str = ""
+    reason: str = ""
+    data: dict | None = None
+
+
+def active_manifest_line(batch: Batch) -> ManifestLine | None:
+    return (
+        ManifestLine.objects.select_related("manifest")
+        .filter(batch=batch, manifest__status__in=ACTIVE_MANIFEST, manifest__correction__isnull=True)
+        .order_by("-manifest__created_at")
+        .first()
+    )
+
+
+def _user_orgs(user) -> list[int]:
+    return list(Membership.objects.filter(user=user).exclude(role="viewer").values_list("organisation_id", flat=True))
+
+
+def _actor(act: Act, batch: Batch, actor: str, line: ManifestLine | None) -> tuple[Organisation, str]:
+    """(acting organisation, why it may act) or a refusal naming the reason."""
+    orgs = set(_user_orgs(act.user)) if not act.user.is_superuser else None
+    if act.organisation is not None:
+        if orgs is not None and act.organisation.id not in orgs:
+            raise AppError.field("organisation", "You cannot act for this organisation.", status=403)
+        orgs = {act.organisation.id}
+
+    def may(org_id: int) -> bool:
+        return orgs is None or org_id in orgs
+
+    if actor in ("holder", "holder_or_receiver") and may(batch.holder_id):
+        return batch.holder, "holder"
+    if actor in ("receiver", "holder_or_receiver"):
+        if line is None:
+            raise Conflict.field("code", "This batch is on no open manifest to receive.", code="no_manifest")
+        if may(line.manifest.receiver_id):
+            return line.manifest.receiver, "receiver"
+        raise AppError.field("code", "Only the manifest's receiver can do this.", code="not_receiver", status=403)
+    if actor == "carrier":
+        if line is None:
+            raise Conflict.field("code", "This batch is on no manifest signed by its consignor.", code="no_manifest")
+        for carrier in line.manifest.carriers.select_related("organisation").order_by("order"):
+            if may(carrier.organisation_id):
+                return carrier.organisation, "carrier"
+        raise AppError.field("code", "Your organisation is not a carrier on this batch's manifest.",
+                             code="not_carrier", status=403)
+    raise AppError.field("code", "Only the organisation holding this batch can do this.", code="not_holder",
+                         status=403)
+
+
+def _off_site(site: Site | None, location: Point | None) -> float | None:
+    """Metres between the scan and its site (PostGIS/SpatiaLite distance), or None."""
+    if site is None or location is None:
+        return None
+    row = Site.objects.filter(pk=site.pk).annotate(d=Distance("location", location)).values_list("d", flat=True)
+    return row[0].m
+
+
+def batch_transition(*, batch: Batch, act: Act) -> LedgerEntry:
+    """Applies one lifecycle action to a locked batch and appends its event. Caller holds the transaction."""
+    transition = TRANSITIONS[act.action]
+    if batch.status not in transition.sources:
+        raise Conflict.field(
+            "action", f"Cannot {act.action.replace('_', ' ')} a batch that is {batch.get_status_display().lower()}.",
+            code="not_allowed",
+        )
+    if act.event_time < batch.generated_at:
+        raise AppError.field("scanned_at", "Is before the batch was generated.", code="out_of_order")
+    quantity_check(act.weight_kg, "weight_kg")
+    line = active_manifest_line(batch) if act.action in ("pickup", "receive", "reject", "weigh", "dropoff") else None
+    organisation, role = _actor(act, batch, transition.actor, line)
+    site = act.site
+    if act.action == "pickup":
+        if line.manifest.consignor_signed_at is None:
+            raise Conflict.field("code", "The consignor has not signed the manifest yet.", code="not_signed")
+        site = site or (line.manifest.from_site if batch.status != BatchStatus.IN_TRANSIT else None)
+    elif role == "receiver":
+        if site is not None and site.pk != line.manifest.to_site_id:
+            raise AppError.field("site", "This is not the manifest's destination site.", code="wrong_site")
+        site = line.manifest.to_site
+    elif act.action in ("dropoff",) and line is not None:
+        site = site or line.manifest.to_site
+    elif site is None and batch.status != BatchStatus.IN_TRANSIT:
+        site = batch.current_site
+    flags, data = [], {"action": act.action, **(act.data or {})}
+    if act.device_id:
+        data["device_id"] = act.device_id
+    if act.reason:
+        data["reason"] = act.reason
+    distance = _off_site(site, act.location)
+    if distance is not None:
+        data["distance_m"] = round(distance, 1)
+        if distance > settings.GEOFENCE_RADIUS_M:
+            flags.append("off_site")
+    if act.weight_kg is not None:
+        reference = batch.last_weight_kg or batch.quantity_kg
+        data["expected_kg"] = str(reference)
+        if abs(act.weight_kg - reference) > reference * Decimal(settings.WEIGHT_TOLERANCE_PCT) / 100:
+            flags.append("weight_mismatch")
+        batch.last_weight_kg = act.weight_kg
+    if line is not None:
+        data["manifest"] = line.manifest.number
+    _apply(batch, act, line, organisation, site)
+    if transition.target is not None:
+        batch.status = transition.target
+    batch.save()
+    _party(batch, organisation)
+    return ledger_append(events=[NewEvent(
+        event_type=transition.event, organisation=organisation, event_time=act.event_time, batch=batch,
+        user=act.user, site=site, location=act.location, quantity_kg=act.weight_kg, flags=flags, data=data,
+    )])[0]
+
+
+def _apply(batch: Batch, act: Act, line: ManifestLine | None, organisation: Organisation, site: Site | None):
+    """Custody and manifest consequences of an action."""
+    now = timezone.now()
+    if act.action == "pickup":
+        manifest = line.manifest
+        carrier = manifest.carriers.filter(organisation=organisation).first()
+        if carrier.signed_at is None:  # the carrier signs its part by scanning at pickup
+            carrier.signed_at, carrier.signed_by = now, act.user
+            carrier.save(update_fields=["signed_at", "signed_by"])
+        if manifest.status == ManifestStatus.SEALED:
+            Manifest.objects.filter(pk=manifest.pk).update(status=ManifestStatus.IN_TRANSIT)
+        batch.holder, batch.current_site = organisation, None
+    elif act.action == "dropoff":
+        batch.current_site = site
+    elif act.action == "receive":
+        line.received_kg = act.weight_kg or batch.last_weight_kg or line.quantity_kg
+        line.save(update_fields=["received_kg"])
+        batch.holder, batch.current_site = organisation, site
+    elif act.action == "reject":
+        line.refused_kg = line.quantity_kg
+        line.refusal_reason = act.reason
+        line.save(update_fields=["refused_kg", "refusal_reason"])
+        batch.current_site = site
+
+
+@transaction.atomic
+def batch_act(*, code: str, act: Act) -> tuple[Batch, LedgerEntry]:
+    if act.action not in TRANSITIONS:
+        raise AppError.field("action", f"Unknown action {act.action!r}.")
+    act.event_time = event_time_check(act.event_time, "scanned_at")
+    batch = batch_get(code, lock=True)
+    entry = batch_transition(batch=batch, act=act)
+    return batch, entry
+
+
+# --- Consolidation, splitting, treatment -------------------------------------------------------
+
+
+def _lock_batches(codes: list[str], field: str) -> list[Batch]:
+    if len(set(codes)) != len(codes):
+        raise AppError.field(field, "A batch is listed twice.", code="duplicate")
+    batches = [batch_get(code, field=f"{field}.{i}") for i, code in enumerate(codes)]
+    locked = {b.pk: b for b in Batch.objects.select_for_update().filter(pk__in=[b.pk for b in batches]).order_by("pk")}
+    return [locked[b.pk] for b in batches]
+
+
+def _compatible(parents: list[Batch], field: str) -> None:
+    if len({p.is_hazardous for p in parents}) > 1:
+        raise AppError.field(field, "Hazardous waste is never mixed with non-hazardous waste.", code="incompatible")
+    groups = {(p.waste.parent_code if p.is_hazardous else p.waste.code) for p in parents}
+    if parents[0].is_hazardous and len(groups) > 1:
+        raise AppError.field(field, f"Incompatible hazardous categories {sorted(groups)}: only one category "
+                             "may be consolidated together.", code="incompatible")
+
+
+@transaction.atomic
+def batch_consolidate(*, user, codes: list[str], site: Site, waste_code: str | None = None,
+                      event_time: datetime | None = None) -> Batch:
+    if len(codes) < 2:
+        raise AppError.field("batches", "Consolidation needs at least two batches.")
+    event_time = event_time_check(event_time, "event_time")
+    parents = _lock_batches(codes, "batches")
+    membership_require(user=user, organisation=site.organisation, roles=(Role.SITE_OPERATOR, Role.RECYCLER),
+                       field="site")
+    for i, parent in enumerate(parents):
+        if parent.current_site_id != site.pk or parent.holder_id != site.organisation_id:
+            raise AppError.field(f"batches.{i}", f"{parent.code} is not held at {site.name}.", code="not_here")
+    _compatible(parents, "batches")
+    entry = parents[0].waste
+    if waste_code:
+        entry = catalog_entry_lookup(code=waste_code, on=timezone.localdate(event_time), field="waste_code")
+        _compatible(parents + [Batch(waste=entry, is_hazardous=entry.is_hazardous)], "waste_code")
+    elif len({p.waste_id for p in parents}) > 1:
+        raise AppError.field("waste_code", "The batches have different codes: name the consolidated batch's code.")
+    weights = [p.last_weight_kg or p.quantity_kg for p in parents]
+    total = sum(weights, Decimal(0))
+    quantity_check(total, "batches")
+    traits = sorted({t for p in parents for t in p.traits})
+    child = Batch.objects.create(
+        code=batch_code_new(), organisation=site.organisation, origin_site=site, waste=entry,
+        description=f"Consolidated from {', '.join(p.code for p in parents)}", quantity_kg=total,
+        physical_form=parents[0].physical_form, hazard_traits=",".join(traits), is_hazardous=entry.is_hazardous,
+        status=BatchStatus.RECEIVED, current_site=site, holder=site.organisation, generated_at=event_time,
+        created_by=user, last_weight_kg=total,
+    )
+    events = []
+    for parent, weight in zip(parents, weights, strict=True):
+        transition = TRANSITIONS["consolidate"]
+        if parent.status not in transition.sources:
+            raise Conflict.field("batches", f"{parent.code} cannot be consolidated while "
+                                 f"{parent.get_status_display().lower()}.", code="not_allowed")
+        BatchLink.objects.create(parent=parent, child=child, kind=LinkKind.CONSOLIDATION, quantity_kg=weight)
+        parent.status = transition.target
+        parent.save(update_fields=["status", "updated_at"])
+        for party in BatchParty.objects.filter(batch=parent):
+            _party(child, party.organisation)
+        events.append(NewEvent(event_type="consolidated", organisation=site.organisation, event_time=event_time,
+                               batch=parent, user=user, site=site, quantity_kg=weight,
+                               data={"into": child.code}))
+    _party(child, site.organisation)
+    events.append(NewEvent(event_type="consolidated", organisation=site.organisation, event_time=event_time,
+                           batch=child, user=user, site=site, quantity_kg=total,
+                           data={"from": [p.code for p in parents], "waste_code": entry.code}))
+    ledger_append(events=events)
+    return child
+
+
+@transaction.atomic
+def batch_split(*, user, code: str, quantities: list[Decimal], event_time: datetime | None = None) -> list[Batch]:
+    if len(quantities) < 2:
+        raise AppError.field("parts", "Splitting needs at least two parts.")
+    event_time = event_time_check(event_time, "event_time")
+    parent = batch_get(code, lock=True)
+    membership_require(user=user, organisation=parent.holder, field="code")
+    transition = TRANSITIONS["split"]
+    if parent.status not in transition.sources:
+        raise Conflict.field("code", f"Cannot split a batch that is {parent.get_status_display().lower()}.",
+                             code="not_allowed")
+    for i, quantity in enumerate(quantities):
+        if quantity <= 0:
+            raise AppError.field(f"parts.{i}", "Must be greater than zero.")
+    whole = parent.last_weight_kg or parent.quantity_kg
+    if sum(quantities, Decimal(0)) != whole:
+        raise AppError.field("parts", f"The parts add up to {sum(quantities)} kg, the batch weighs {whole} kg.",
+                             code="unbalanced")
+    children = []
+    events = []
+    for quantity in quantities:
+        child = Batch.objects.create(
+            code=batch_code_new(), organisation=parent.holder, origin_site=parent.current_site or parent.origin_site,
+            waste=parent.waste, description=f"Split from {parent.code}", main_components=parent.main_components,
+            quantity_kg=quantity, physical_form=parent.physical_form, hazard_traits=parent.hazard_traits,
+            is_hazardous=parent.is_hazardous, status=parent.status if parent.status != BatchStatus.GENERATED
+            else BatchStatus.GENERATED, current_site=parent.current_site, holder=parent.holder,
+            generated_at=event_time, created_by=user, last_weight_kg=quantity,
+        )
+        BatchLink.objects.create(parent=parent, child=child, kind=LinkKind.SPLIT, quantity_kg=quantity)
+        for party in BatchParty.objects.filter(batch=parent):
+            _party(child, party.organisation)
+        children.append(child)
+        events.append(NewEvent(event_type="split", organisation=parent.holder, event_time=event_time, batch=child,
+                               user=user, site=parent.current_site, quantity_kg=quantity, data={"from": parent.code}))
+    parent.status = transition.target
+    parent.save(update_fields=["status", "updated_at"])
+    events.insert(0, NewEvent(event_type="split", organisation=parent.holder, event_time=event_time, batch=parent,
+                              user=user, site=parent.current_site, quantity_kg=whole,
+                              data={"into": [c.code for c in children]}))
+    ledger_append(events=events)
+    return children
+
+
+@transaction.atomic
+def batch_treat(*, user, code: str, operation: str, quantity_kg: Decimal | None = None,
+                event_time: datetime | None = None, data: dict | None = None) -> tuple[Batch, LedgerEntry]:
+    """Records an R/D operation. Interim operations (R12, R13, D13–D15) are never a final fate."""
+    event_time = event_time_check(event_time, "event_time")
+    batch = batch_get(code, lock=True)
+    operation = operation.strip().upper()
+    final = operation_is_final(operation, on=timezone.localdate(event_time), field="operation")
+    site = batch.current_site
+    if site is None:
+        raise Conflict.field("code", "The batch is in transit; treat it where it is received.", code="not_allowed")
+    permits = [p for p in site.permits.all() if p.valid_from <= timezone.localdate(event_time) <= p.valid_until]
+    if permits and not any(operation in p.operations for p in permits if p.operations):
+        raise AppError.field("operation", f"{operation} is not among the operations {site.name} is permitted for.",
+                             code="not_permitted")
+    act = Act(user=user, action="treat" if final else "treat_interim", event_time=event_time, site=site,
+              weight_kg=quantity_kg, data={"operation": operation, "final": final, **(data or {})})
+    entry = batch_transition(batch=batch, act=act)
+    if final:
+        Batch.objects.filter(pk=batch.pk).update(final_operation=operation)
+        batch.final_operation = operation
+    return batch, entry
