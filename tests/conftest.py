@@ -69,6 +69,9 @@ def _ledger_maintenance_for_flush(request, django_db_blocker):
         m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
     )
     uses_db = transactional or "db" in request.fixturenames or request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames:
+        # Set the database up inside this fixture, so that this fixture's teardown runs before its flush.
+        request.getfixturevalue("transactional_db")
     if uses_db and connection.vendor == "postgresql":
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             cursor.execute("RESET zerowaste.ledger_maintenance")
@@ -83,3 +86,45 @@ def catalogs(db):
     from waste.services.catalogs import catalogs_load_shipped
 
     catalogs_load_shipped()
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker process on the configured broker, reading the test database."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    from config.celery import app
+
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    else:
+        url = f"spatialite:///{db['NAME']}"
+    if settings.CELERY_BROKER_URL.startswith("memory"):
+        pytest.fail("CELERY_BROKER_URL must name a real broker for tests marked celery (make test sets Redis)")
+    env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    log = open(Path(settings.VAR_DIR) / "test-worker.log", "ab")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "info",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=1.0, destination=[f"test-{os.getpid()}@{os.uname().nodename}"]):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start; see {log.name}")
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    log.close()
