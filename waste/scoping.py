@@ -1,7 +1,8 @@
 """The one place that limits what a user may see.
 
 Each scoped model declares ``SCOPE = {"orgs": (...), "geo": (...), "districts": (...)}``:
-lookups that lead to an organisation id, to a point, and to a GB/T 2260 district code. A user sees
+lookups that lead to an organisation id, to a point, and to a GB/T 2260 district code (and,
+optionally, ``users``: lookups to the user who owns a row, e.g. an export they requested). A user sees
 a row when one of the ``orgs`` paths reaches an organisation they belong to, or, for members of a
 regulator, when one of the ``geo`` paths lies inside one of its jurisdictions or one of the
 ``districts`` paths names a district inside one (120000 covers 1201xx, 120100 covers 120101).
@@ -49,8 +50,10 @@ def scope_q(model, user) -> Q:
     q = Q(pk__in=[])
     for path in scope["orgs"]:
         q |= Q(**{f"{path}__in": org_ids})
+    for path in scope.get("users", ()):
+        q |= Q(**{path: user.pk})
     for area, prefix in user_jurisdictions(user):
-        for path in scope["geo"]:
+        for path in scope.get("geo", ()):
             q |= Q(**{f"{path}__intersects": area})
         for path in scope.get("districts", ()):
             q |= Q(**{f"{path}__startswith": prefix})

@@ -1,5 +1,9 @@
 from .batches import Batch, BatchLink, BatchParty, BatchStatus, LinkKind, PhysicalForm
 from .catalogs import Catalog, CatalogEntry
+from .compliance import (
+    Alert, AlertRule, AlertStatus, ExportFormat, ExportJob, ExportKind, IndicatorInput, JobStatus, Webhook,
+    WebhookDelivery,
+)
 from .idempotency import IdempotencyRecord
 from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerHead
 from .manifests import Manifest, ManifestCarrier, ManifestLine, ManifestSerial, ManifestStatus
@@ -7,6 +11,8 @@ from .parties import IdScheme, Jurisdiction, MemberRole, Membership, Organisatio
 from .sites import RECEIVING_KINDS, Permit, Site, SiteKind
 
 __all__ = [
+    "Alert", "AlertRule", "AlertStatus", "ExportFormat", "ExportJob", "ExportKind", "IndicatorInput", "JobStatus",
+    "Webhook", "WebhookDelivery",
     "Batch", "BatchLink", "BatchParty", "BatchStatus", "Catalog", "CatalogEntry", "EventType",
     "IdScheme", "IdempotencyRecord", "Jurisdiction", "LedgerCheckpoint", "LedgerEntry", "LedgerHead",
     "LinkKind", "Manifest", "ManifestCarrier", "ManifestLine", "ManifestSerial", "ManifestStatus",
