@@ -155,7 +155,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "waste.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["waste.api.filters.StrictFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "waste.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "waste.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -197,13 +197,33 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- Domain settings
 GEOFENCE_RADIUS_M = envfloat("GEOFENCE_RADIUS_M", 300.0)
 WEIGHT_TOLERANCE_PCT = envfloat("WEIGHT_TOLERANCE_PCT", 2.0)
+MASS_BALANCE_TOLERANCE_PCT = envfloat("MASS_BALANCE_TOLERANCE_PCT", 2.0)
 CLOCK_SKEW_SECONDS = envint("CLOCK_SKEW_SECONDS", 300)
 MANIFEST_RECEIPT_WORKING_DAYS = envint("MANIFEST_RECEIPT_WORKING_DAYS", 5)
 PIN_FAILURE_LIMIT = envint("PIN_FAILURE_LIMIT", 5)
 LEDGER_SHARDS = envint("LEDGER_SHARDS", 64)
 LEDGER_CHECKPOINT_SECONDS = envint("LEDGER_CHECKPOINT_SECONDS", 300)
+# --- Early warning and webhooks
+HAZARDOUS_STORAGE_LIMIT_DAYS = envint("HAZARDOUS_STORAGE_LIMIT_DAYS", 365)
+VANISHED_AFTER_HOURS = envint("VANISHED_AFTER_HOURS", 48)
+ALERT_LOOKBACK_DAYS = envint("ALERT_LOOKBACK_DAYS", 30)  # flagged ledger events scanned per run
+ALERT_SCAN_SECONDS = envint("ALERT_SCAN_SECONDS", 600)
+WEBHOOK_MAX_FAILURES = envint("WEBHOOK_MAX_FAILURES", 5)
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_TIMEOUT_SECONDS = envfloat("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alerts@zerowaste.invalid")
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "waste.tasks.ledger_seal_task", "schedule": float(LEDGER_CHECKPOINT_SECONDS)},
+    "alerts-scan": {"task": "waste.tasks.alerts_scan_task", "schedule": float(ALERT_SCAN_SECONDS)},
 }
 _ledger_key = os.environ.get("LEDGER_SIGNING_KEY", "")
 if not _ledger_key:

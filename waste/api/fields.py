@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from django.contrib.gis.geos import GEOSGeometry
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
 from waste.geo import WGS84
 
 
+GEOJSON_GEOMETRY = {
+    "type": "object",
+    "description": "GeoJSON geometry in WGS 84 (lon, lat)",
+    "properties": {"type": {"type": "string", "example": "Point"},
+                   "coordinates": {"type": "array", "items": {}, "example": [117.2, 39.12]}},
+    "required": ["type", "coordinates"],
+}
+
+
+@extend_schema_field(GEOJSON_GEOMETRY)
 class CheckedGeometryField(GeometryField):
     """A GeoJSON geometry of one type, valid, in WGS 84 and inside the world's bounds."""
 
