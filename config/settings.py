@@ -238,6 +238,13 @@ except ValueError as exc:
 if len(LEDGER_SIGNING_KEY) != 32:
     raise ImproperlyConfigured("LEDGER_SIGNING_KEY must decode to a 32-byte Ed25519 seed")
 
+# Route planning: solver, its time budget, the planning area around the depots, and what to do
+# with pairs of points the road network cannot join ("straight_line": estimate; "unreachable").
+ROUTING_SOLVER = os.environ.get("ROUTING_SOLVER", "pyvrp")
+ROUTING_SOLVER_SECONDS = envfloat("ROUTING_SOLVER_SECONDS", 5.0)
+ROUTING_AREA_KM = envfloat("ROUTING_AREA_KM", 60.0)
+ROUTING_ROAD_FALLBACK = os.environ.get("ROUTING_ROAD_FALLBACK", "straight_line")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 
 LOGGING = {

@@ -1,0 +1,201 @@
+"""Fleet, pickup requests, route plans and the trips they become. Scoped through ``SCOPE``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+
+from waste.models import Batch, Organisation, Site
+
+
+class WasteClass(models.TextChoices):
+    GENERAL = "general", "General (disposal or treatment)"
+    RECYCLABLE = "recyclable", "Recyclable (to a recycler)"
+    HAZARDOUS = "hazardous", "Hazardous (to a permitted site; licence needed)"
+
+
+class HaulerLicence(models.Model):
+    """A transport licence: which waste classes a hauler may carry, and when."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="licences")
+    number = models.CharField(max_length=60)
+    classes = models.JSONField(help_text="waste classes, e.g. ['hazardous']")
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SCOPE = {"orgs": ("organisation",), "geo": (), "districts": ("organisation__district_code",)}
+
+    class Meta:
+        ordering = ["organisation", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="licence_number_unique"),
+            models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
+                                   name="licence_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.organisation})"
+
+    def in_force(self, on) -> bool:
+        return self.valid_from <= on <= self.valid_until
+
+
+class Vehicle(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="vehicles")
+    plate = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100, blank=True)
+    capacity_kg = models.DecimalField(max_digits=10, decimal_places=3)
+    capacity_m3 = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
+                                      help_text="blank: volume does not limit this vehicle")
+    classes = models.JSONField(default=list, help_text="waste classes it may carry")
+    depot = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    shift_start = models.TimeField()
+    shift_end = models.TimeField()
+    cost_per_km = models.DecimalField(max_digits=8, decimal_places=3, default=1)
+    cost_per_hour = models.DecimalField(max_digits=8, decimal_places=3, default=0)
+    default_driver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SCOPE = {"orgs": ("organisation",), "geo": ("depot__location",), "districts": ("depot__district_code",)}
+
+    class Meta:
+        ordering = ["organisation", "plate"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(capacity_kg__gte=0), name="vehicle_capacity_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.plate
+
+
+class PickupStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DISPATCHED = "dispatched", "On a trip"
+    DONE = "done", "Collected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Pickup(models.Model):
+    """A request to collect: one batch awaiting pickup, or a collection point's expected fill."""
+
+    hauler = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               help_text="blank: any hauler may plan it")
+    requested_by = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    waste_code = models.CharField(max_length=32, blank=True, help_text="canonical code, e.g. 900-249-08")
+    waste_category = models.CharField(max_length=32, blank=True, help_text="parent code, e.g. HW08")
+    waste_class = models.CharField(max_length=10, choices=WasteClass.choices)
+    quantity_kg = models.DecimalField(max_digits=12, decimal_places=3)
+    volume_m3 = models.DecimalField(max_digits=8, decimal_places=3, default=0)
+    date = models.DateField()
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(null=True, blank=True)
+    service_minutes = models.PositiveIntegerField(default=10)
+    destination = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    destination_problem = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=PickupStatus.choices, default=PickupStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SCOPE = {"orgs": ("hauler", "requested_by"), "geo": ("site__location",),
+             "districts": ("site__district_code",)}
+
+    class Meta:
+        ordering = ["date", "id"]
+        indexes = [models.Index(fields=["date", "status"])]
+
+    def __str__(self) -> str:
+        return f"pickup {self.pk} at {self.site_id} on {self.date}"
+
+
+class PlanStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RoutePlan(models.Model):
+    hauler = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    status = models.CharField(max_length=8, choices=PlanStatus.choices, default=PlanStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    # What to plan: vehicle and pickup ids, solver seconds, the earliest start (seconds of the day).
+    request = models.JSONField(default=dict)
+    result = models.JSONField(null=True, blank=True)
+    replan_of = models.ForeignKey("Trip", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    SCOPE = {"orgs": ("hauler",), "geo": (), "districts": ("hauler__district_code",)}
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"plan {self.pk} ({self.status})"
+
+
+class TripStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    DONE = "done", "Done"
+    REPLANNED = "replanned", "Replanned"
+
+
+class Trip(models.Model):
+    plan = models.ForeignKey(RoutePlan, on_delete=models.PROTECT, related_name="trips")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="trips")
+    driver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trips")
+    date = models.DateField()
+    status = models.CharField(max_length=10, choices=TripStatus.choices, default=TripStatus.PLANNED)
+    route = models.JSONField(default=dict, help_text="the plan's route for this vehicle, as computed")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SCOPE = {"orgs": ("vehicle__organisation",), "geo": (), "districts": ()}
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self) -> str:
+        return f"trip {self.pk} {self.vehicle} {self.date}"
+
+
+class StopKind(models.TextChoices):
+    PICKUP = "pickup", "Pickup"
+    UNLOAD = "unload", "Unload at destination"
+
+
+class StopStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    REPLANNED = "replanned", "Moved to another trip"
+
+
+class TripStop(models.Model):
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="stops")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=6, choices=StopKind.choices, default=StopKind.PICKUP)
+    pickup = models.ForeignKey(Pickup, null=True, blank=True, on_delete=models.PROTECT, related_name="stops")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    eta = models.DateTimeField()
+    load_kg_after = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    status = models.CharField(max_length=10, choices=StopStatus.choices, default=StopStatus.PENDING)
+    reason = models.CharField(max_length=300, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    SCOPE = {"orgs": ("trip__vehicle__organisation",), "geo": (), "districts": ()}
+
+    class Meta:
+        ordering = ["trip", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["trip", "sequence"], name="trip_stop_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id}#{self.sequence} {self.kind}"

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from logistics.services.trips import trip_stop_complete_for_scan
 from waste.api.errors import flatten
 from waste.api.fields import CheckedGeometryField
 from waste.errors import AppError
@@ -78,6 +79,9 @@ def scan_apply(user, values: dict) -> tuple[int, dict]:
         weight_kg=values.get("weight_kg"), device_id=values.get("device_id", ""), reason=values.get("reason", ""),
     )
     batch, entry = batch_act(code=values["code"], act=act)
+    if values["action"] == "pickup":
+        # The carrier now holds the batch: its pending trip stop for it is done.
+        trip_stop_complete_for_scan(batch_code=batch.code, organisation=batch.holder)
     return 201, {
         "status": "created",
         "batch": {"code": batch.code, "status": batch.status},

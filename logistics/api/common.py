@@ -1,0 +1,33 @@
+"""Small helpers shared by the logistics API views."""
+
+from __future__ import annotations
+
+from waste.errors import AppError
+from waste.models import Organisation, Site
+from waste.scoping import visible_to
+
+
+def visible_object(model, user, pk, field: str):
+    """A row the user may see, or a 400 naming the field (invisible rows look like missing ones)."""
+    if pk is None:
+        return None
+    obj = visible_to(model.objects.all(), user).filter(pk=pk).first()
+    if obj is None:
+        raise AppError.field(field, "Does not exist.", code="unknown")
+    return obj
+
+
+def organisation(user, pk, field: str = "hauler") -> Organisation | None:
+    if field != "hauler":
+        return visible_object(Organisation, user, pk, field)
+    if pk is None:
+        return None
+    # Haulers are public parties: anyone may name one; acting for it is checked by the service.
+    hauler = Organisation.objects.filter(pk=pk, is_hauler=True).first()
+    if hauler is None:
+        raise AppError.field(field, "No such hauler.", code="unknown")
+    return hauler
+
+
+def site(user, pk, field: str = "site") -> Site | None:
+    return visible_object(Site, user, pk, field)

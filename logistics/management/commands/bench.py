@@ -1,0 +1,46 @@
+"""``manage.py bench <subcommand>``: measured benchmarks of the product's heavy parts.
+
+Each subcommand lives next to the code it measures and is registered here (or in the
+``BENCH_SUBCOMMANDS`` setting) as ``name -> "module:function"``. The function receives the
+subcommand's argparse parser, adds its arguments, and returns ``handle(options, stdout)``.
+Modules are imported only when the ``bench`` command runs.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+SUBCOMMANDS: dict[str, str] = {
+    "routing": "logistics.routing.bench:routing_subcommand",
+    "scans": "logistics.bench_scans:scans_subcommand",
+}
+
+
+def registry() -> dict[str, str]:
+    return {**SUBCOMMANDS, **getattr(settings, "BENCH_SUBCOMMANDS", {})}
+
+
+def _load(target: str):
+    module, _, attr = target.partition(":")
+    return getattr(import_module(module), attr)
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark: " + ", ".join(sorted(SUBCOMMANDS))
+
+    def add_arguments(self, parser):
+        subparsers = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+        self.handlers = {}
+        for name, target in sorted(registry().items()):
+            setup = _load(target)
+            sub = subparsers.add_parser(name, help=(setup.__doc__ or "").strip().split("\n")[0])
+            self.handlers[name] = setup(sub)
+
+    def handle(self, *args, **options):
+        name = options["subcommand"]
+        if name not in self.handlers:
+            raise CommandError(f"unknown benchmark {name!r}")
+        self.handlers[name](options, self.stdout)

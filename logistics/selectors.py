@@ -1,0 +1,43 @@
+"""Reads for the logistics API; every queryset goes through waste.scoping.visible_to."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from logistics.models import HaulerLicence, Pickup, RoutePlan, Trip, Vehicle
+from waste.errors import NotFound
+from waste.scoping import visible_to
+
+
+def vehicle_list(*, user):
+    return visible_to(Vehicle.objects.select_related("depot", "default_driver", "organisation"), user)
+
+
+def licence_list(*, user):
+    return visible_to(HaulerLicence.objects.select_related("organisation"), user)
+
+
+def pickup_list(*, user):
+    return visible_to(Pickup.objects.select_related("site", "batch", "destination", "hauler"), user)
+
+
+def plan_get(*, user, plan_id: int) -> RoutePlan:
+    plan = visible_to(RoutePlan.objects.select_related("hauler"), user).filter(id=plan_id).first()
+    if plan is None:
+        raise NotFound("No such route plan.", code="not_found")
+    return plan
+
+
+def trip_get(*, user, trip_id: int) -> Trip:
+    trip = visible_to(Trip.objects.select_related("vehicle__organisation", "driver"), user).filter(id=trip_id).first()
+    if trip is None:
+        raise NotFound("No such trip.", code="not_found")
+    return trip
+
+
+def trips_for_driver(*, user, on: datetime.date | None = None):
+    on = on or timezone.localdate()
+    return (visible_to(Trip.objects.all(), user).filter(driver=user, date=on)
+            .select_related("vehicle").prefetch_related("stops__site", "stops__pickup__batch"))

@@ -1,0 +1,79 @@
+"""Vehicles and hauler licences."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from logistics.models import HaulerLicence, Vehicle, WasteClass
+from waste.errors import AppError
+from waste.models import MemberRole, Membership, Organisation, Role, Site
+from waste.permissions import membership_require
+
+
+def licensed_classes(*, organisation: Organisation, on: datetime.date) -> set[str]:
+    """Classes the hauler holds a licence for on ``on``; general and recyclable need none."""
+    licensed = {WasteClass.GENERAL.value, WasteClass.RECYCLABLE.value}
+    for licence in HaulerLicence.objects.filter(organisation=organisation, valid_from__lte=on, valid_until__gte=on):
+        licensed |= set(licence.classes)
+    return licensed
+
+
+def vehicle_classes_on(vehicle: Vehicle, on: datetime.date, licensed: set[str] | None = None) -> set[str]:
+    licensed = licensed if licensed is not None else licensed_classes(organisation=vehicle.organisation, on=on)
+    return set(vehicle.classes) & licensed
+
+
+def driver_check(*, organisation: Organisation, user, field: str) -> None:
+    if not Membership.objects.filter(user=user, organisation=organisation, role=MemberRole.DRIVER).exists():
+        raise AppError.field(field, f"{user} is not a driver of {organisation}.", code="not_driver")
+
+
+def driver_by_username(*, organisation: Organisation, username: str, field: str):
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise AppError.field(field, f"No user {username!r}.", code="unknown")
+    driver_check(organisation=organisation, user=user, field=field)
+    return user
+
+
+@transaction.atomic
+def licence_create(*, user, organisation: Organisation, number: str, classes: list[str],
+                   valid_from: datetime.date, valid_until: datetime.date) -> HaulerLicence:
+    membership_require(user=user, organisation=organisation, roles=(Role.HAULER,), admin=True)
+    if valid_until < valid_from:
+        raise AppError.field("valid_until", "The licence ends before it starts.")
+    if HaulerLicence.objects.filter(organisation=organisation, number=number).exists():
+        raise AppError.field("number", "This licence is already registered.", code="duplicate", status=409)
+    return HaulerLicence.objects.create(organisation=organisation, number=number, classes=sorted(set(classes)),
+                                        valid_from=valid_from, valid_until=valid_until)
+
+
+@transaction.atomic
+def vehicle_create(*, user, organisation: Organisation, plate: str, capacity_kg: Decimal, depot: Site,
+                   shift_start: datetime.time, shift_end: datetime.time, classes: list[str],
+                   capacity_m3: Decimal | None = None, name: str = "", cost_per_km: Decimal = Decimal(1),
+                   cost_per_hour: Decimal = Decimal(0), default_driver=None) -> Vehicle:
+    membership_require(user=user, organisation=organisation, roles=(Role.HAULER,), admin=True)
+    if depot.organisation_id != organisation.id:
+        raise AppError.field("depot", "The depot must be a site of the hauler.")
+    if shift_end <= shift_start:
+        raise AppError.field("shift_end", "The shift ends before it starts.")
+    if WasteClass.HAZARDOUS in classes and WasteClass.HAZARDOUS not in licensed_classes(
+        organisation=organisation, on=datetime.date.today()
+    ):
+        raise AppError.field("classes", "Carrying hazardous waste needs a hauler licence in force.",
+                             code="no_licence")
+    if Vehicle.objects.filter(plate=plate).exists():
+        raise AppError.field("plate", "A vehicle with this plate is already registered.", code="duplicate",
+                             status=409)
+    if default_driver is not None:
+        driver_check(organisation=organisation, user=default_driver, field="default_driver")
+    return Vehicle.objects.create(
+        organisation=organisation, plate=plate, name=name, capacity_kg=capacity_kg, capacity_m3=capacity_m3,
+        classes=sorted(set(classes)), depot=depot, shift_start=shift_start, shift_end=shift_end,
+        cost_per_km=cost_per_km, cost_per_hour=cost_per_hour, default_driver=default_driver,
+    )

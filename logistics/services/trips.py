@@ -1,0 +1,165 @@
+"""Dispatch: a finished plan becomes trips; drivers complete or fail stops; failures are re-planned."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from logistics.models import (
+    Pickup,
+    PickupStatus,
+    PlanStatus,
+    RoutePlan,
+    StopKind,
+    StopStatus,
+    Trip,
+    TripStatus,
+    TripStop,
+    Vehicle,
+)
+from logistics.services.fleet import driver_by_username
+from logistics.services.plans import plan_request
+from waste.errors import AppError, Conflict
+from waste.models import Organisation, Role
+from waste.permissions import membership_require
+
+
+@transaction.atomic
+def plan_dispatch(*, user, plan: RoutePlan, drivers: dict[str, str] | None = None) -> list[Trip]:
+    """One trip per route, to the named driver or the vehicle's default driver."""
+    membership_require(user=user, organisation=plan.hauler, roles=(Role.HAULER,), field="plan")
+    plan = RoutePlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.DONE:
+        raise Conflict(f"The plan is {plan.status}; only a finished plan can be dispatched.", code="not_done")
+    if plan.trips.exists():
+        raise Conflict("The plan has already been dispatched.", code="dispatched")
+    drivers = {str(k): v for k, v in (drivers or {}).items()}
+    routes = plan.result["routes"]
+    planned = {str(r["vehicle"]["id"]) for r in routes}
+    errors = {f"drivers.{k}": ["This vehicle has no route in the plan."] for k in drivers if k not in planned}
+    vehicles = {str(v.id): v for v in Vehicle.objects.filter(id__in=planned).select_related("default_driver")}
+    chosen = {}
+    for vid in planned:
+        if vid in drivers:
+            try:
+                chosen[vid] = driver_by_username(organisation=plan.hauler, username=drivers[vid],
+                                                 field=f"drivers.{vid}")
+            except AppError as exc:
+                errors.update(exc.fields)
+        elif vehicles[vid].default_driver is not None:
+            chosen[vid] = vehicles[vid].default_driver
+        else:
+            errors[f"drivers.{vid}"] = ["Name a driver: the vehicle has no default driver."]
+    if errors:
+        raise AppError("Some routes cannot be dispatched.", fields=errors)
+    trips = [_trip_create(plan, route, vehicles[str(route["vehicle"]["id"])], chosen[str(route["vehicle"]["id"])])
+             for route in routes]
+    return trips
+
+
+def _trip_create(plan: RoutePlan, route: dict, vehicle: Vehicle, driver) -> Trip:
+    trip = Trip.objects.create(plan=plan, vehicle=vehicle, driver=driver, date=plan.date, route=route)
+    pickup_ids = [s["pickup"] for s in route["stops"] if s["kind"] == StopKind.PICKUP]
+    pickups = {p.id: p for p in Pickup.objects.select_for_update().filter(id__in=pickup_ids)}
+    stops = []
+    for s in route["stops"]:
+        pickup = pickups.get(s["pickup"]) if s["pickup"] else None
+        if pickup is not None and pickup.status in (PickupStatus.DONE, PickupStatus.CANCELLED):
+            continue  # collected or withdrawn since the plan was made
+        stops.append(TripStop(trip=trip, sequence=len(stops) + 1, kind=s["kind"], pickup=pickup,
+                              site_id=s["site"]["id"], eta=parse_datetime(s["eta"]),
+                              load_kg_after=Decimal(str(s["load_kg"]))))
+    TripStop.objects.bulk_create(stops)
+    # A pickup moved here from an earlier trip (a re-plan) leaves that trip.
+    moved = TripStop.objects.filter(pickup_id__in=pickup_ids, status=StopStatus.PENDING).exclude(trip=trip)
+    earlier = set(moved.values_list("trip_id", flat=True))
+    moved.update(status=StopStatus.REPLANNED)
+    for old in Trip.objects.filter(id__in=earlier):
+        if not old.stops.filter(kind=StopKind.PICKUP, status=StopStatus.PENDING).exists():
+            Trip.objects.filter(pk=old.pk, status=TripStatus.PLANNED).update(status=TripStatus.REPLANNED)
+    Pickup.objects.filter(id__in=pickup_ids, status=PickupStatus.OPEN).update(
+        status=PickupStatus.DISPATCHED, hauler=plan.hauler)
+    Pickup.objects.filter(id__in=pickup_ids, hauler__isnull=True).update(hauler=plan.hauler)
+    return trip
+
+
+def _stop_for_update(*, user, trip: Trip, sequence: int) -> TripStop:
+    if trip.driver_id != user.id:
+        membership_require(user=user, organisation=trip.vehicle.organisation, field="trip")
+    stop = TripStop.objects.select_for_update().filter(trip=trip, sequence=sequence).first()
+    if stop is None:
+        raise AppError.field("sequence", "No such stop on this trip.", status=404)
+    if stop.kind != StopKind.PICKUP:
+        raise AppError.field("sequence", "Only pickup stops can be completed or failed.")
+    if stop.status != StopStatus.PENDING:
+        raise Conflict(f"The stop is already {stop.status}.", code="stop_closed")
+    return stop
+
+
+def _trip_close_if_finished(trip: Trip) -> None:
+    if not trip.stops.filter(kind=StopKind.PICKUP, status=StopStatus.PENDING).exists():
+        Trip.objects.filter(pk=trip.pk, status=TripStatus.PLANNED).update(status=TripStatus.DONE)
+
+
+def _complete(stop: TripStop) -> None:
+    stop.status, stop.completed_at = StopStatus.DONE, timezone.now()
+    stop.save(update_fields=["status", "completed_at"])
+    Pickup.objects.filter(pk=stop.pickup_id).update(status=PickupStatus.DONE)
+    _trip_close_if_finished(stop.trip)
+
+
+@transaction.atomic
+def trip_stop_complete(*, user, trip: Trip, sequence: int) -> TripStop:
+    """For pickups without a batch (a collection point's fill); batches complete by their scan."""
+    stop = _stop_for_update(user=user, trip=trip, sequence=sequence)
+    if stop.pickup.batch_id:
+        raise AppError.field("sequence", "Scan the batch's label to complete this stop.", code="scan_required")
+    _complete(stop)
+    return stop
+
+
+@transaction.atomic
+def trip_stop_fail(*, user, trip: Trip, sequence: int, reason: str) -> TripStop:
+    stop = _stop_for_update(user=user, trip=trip, sequence=sequence)
+    stop.status, stop.reason, stop.completed_at = StopStatus.FAILED, reason, timezone.now()
+    stop.save(update_fields=["status", "reason", "completed_at"])
+    Pickup.objects.filter(pk=stop.pickup_id).update(status=PickupStatus.OPEN)  # plannable again
+    return stop
+
+
+def trip_stop_complete_for_scan(*, batch_code: str, organisation: Organisation) -> int:
+    """Called after a successful pickup scan: completes the pending stop for that batch, if any."""
+    stops = list(TripStop.objects.select_related("trip").filter(
+        kind=StopKind.PICKUP, status=StopStatus.PENDING, pickup__batch__code=batch_code,
+        trip__vehicle__organisation=organisation,
+    ))
+    for stop in stops:
+        _complete(stop)
+    return len(stops)
+
+
+def _seconds_now(on: datetime.date) -> int:
+    now = timezone.localtime()
+    if now.date() != on:
+        return 0 if now.date() < on else 24 * 3600
+    return now.hour * 3600 + now.minute * 60 + now.second
+
+
+@transaction.atomic
+def trip_replan(*, user, trip: Trip, vehicle_ids: list[int] | None = None) -> RoutePlan:
+    """A new plan from now for the trip's failed and remaining pickups (with the trip's vehicle by default)."""
+    hauler = trip.vehicle.organisation
+    membership_require(user=user, organisation=hauler, roles=(Role.HAULER,), field="trip")
+    remaining = list(trip.stops.filter(kind=StopKind.PICKUP, status__in=(StopStatus.PENDING, StopStatus.FAILED))
+                     .exclude(pickup__status__in=(PickupStatus.DONE, PickupStatus.CANCELLED))
+                     .values_list("pickup_id", flat=True))
+    if not remaining:
+        raise Conflict("Nothing is left to re-plan on this trip.", code="nothing_left")
+    return plan_request(user=user, hauler=hauler, date=trip.date, vehicle_ids=vehicle_ids or [trip.vehicle_id],
+                        pickup_ids=remaining, start_seconds=_seconds_now(trip.date), replan_of=trip)
+
+
