@@ -70,9 +70,7 @@ _COLUMNS = "{:<12} {:>5} {:<8} {:>10} {:>10} {:>7} {:>7} {:>6} {:>5}\n"
 
 
 def _print_header(out: TextIO) -> None:
-    out.write(
-        _COLUMNS.format("instance", "n", "solver", "cost", "bks", "gap%", "sec", "routes", "unas")
-    )
+    out.write(_COLUMNS.format("instance", "n", "solver", "cost", "bks", "gap%", "sec", "routes", "unas"))
 
 
 def _print_row(out: TextIO, row: dict) -> None:
@@ -126,9 +124,7 @@ def routing_subcommand(parser: argparse.ArgumentParser) -> Callable[[dict, TextI
         help="CVRPLIB .vrp or Solomon .txt file (repeatable); default: the shipped instances",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="time limit per solver run")
-    parser.add_argument(
-        "--bks", type=float, action="append", help="best-known cost, one per --instance, in order"
-    )
+    parser.add_argument("--bks", type=float, action="append", help="best-known cost, one per --instance, in order")
     parser.add_argument("--json", dest="json_path", metavar="FILE", help="also write rows as JSON")
     parser.add_argument("--solver", action="append", dest="solvers", choices=SOLVER_NAMES)
     parser.add_argument("--seed", type=int, default=0)

@@ -26,9 +26,7 @@ from .problem import Depot, Pickup, Problem, VehicleType
 
 DATA_DIR = Path(__file__).parent / "data"
 BKS_FILE = "bks.csv"
-_BKS_IN_COMMENT = re.compile(
-    r"(?:optimal|best)\s*(?:known\s*)?value\s*:?\s*([0-9]+(?:\.[0-9]+)?)", re.I
-)
+_BKS_IN_COMMENT = re.compile(r"(?:optimal|best)\s*(?:known\s*)?value\s*:?\s*([0-9]+(?:\.[0-9]+)?)", re.I)
 
 
 @dataclass
@@ -121,8 +119,7 @@ def parse_cvrplib(text: str, *, name: str = "") -> Instance:
     customers = [n for n in nodes if n not in depot_nodes]
     count = int(header.get("VEHICLES", len(customers)))
     fleet = [
-        VehicleType(name=f"truck@{d.id}", count=count, capacity_kg=capacity, depot=i)
-        for i, d in enumerate(depots)
+        VehicleType(name=f"truck@{d.id}", count=count, capacity_kg=capacity, depot=i) for i, d in enumerate(depots)
     ]
     pickups = [Pickup(id=str(n), location=index[n], demand_kg=demands.get(n, 0)) for n in customers]
     problem = Problem(depots, fleet, pickups, distances=dist, durations=dist)
@@ -167,9 +164,7 @@ def parse_solomon(text: str, *, name: str = "", convention: str = "trunc1") -> I
     dist = [[length(a, b) for b in points] for a in points]
     depot_row = rows[0]
     closes = round(depot_row[5] * scale)
-    depot = Depot(
-        id=str(int(depot_row[0])), location=0, opens=round(depot_row[4] * scale), closes=closes
-    )
+    depot = Depot(id=str(int(depot_row[0])), location=0, opens=round(depot_row[4] * scale), closes=closes)
     fleet = [
         VehicleType(
             name="vehicle",

@@ -38,10 +38,7 @@ class Matrices:
 
 def haversine_m(a: Point, b: Point) -> float:
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -114,14 +111,10 @@ class MatrixCache:
         self.hits = self.misses = 0
 
     def key(self, points: Sequence[Point], method: str) -> tuple:
-        rounded = tuple(
-            (round(lon, self.precision), round(lat, self.precision)) for lon, lat in points
-        )
+        rounded = tuple((round(lon, self.precision), round(lat, self.precision)) for lon, lat in points)
         return (method, rounded)
 
-    def get_or_build(
-        self, points: Sequence[Point], method: str, build: Callable[[], Matrices]
-    ) -> Matrices:
+    def get_or_build(self, points: Sequence[Point], method: str, build: Callable[[], Matrices]) -> Matrices:
         key = self.key(points, method)
         if key in self._items:
             self.hits += 1

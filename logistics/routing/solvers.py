@@ -90,10 +90,7 @@ class Prepared:
 
     def fleet_overloaded(self) -> bool:
         demand = sum(self.loads(self.pickup(c))[0] for c in range(len(self.pickups)))
-        supply = sum(
-            self.capacities(self.vehicle_type(v))[0] * self.vehicle_type(v).count
-            for v in self.fleet
-        )
+        supply = sum(self.capacities(self.vehicle_type(v))[0] * self.vehicle_type(v).count for v in self.fleet)
         return demand > supply
 
 
@@ -109,9 +106,7 @@ def prepare(problem: Problem) -> Prepared:
     prep.uses_volume = any(problem.pickups[i].demand_m3 > 0 for i in prep.pickups) and any(
         problem.vehicle_types[v].capacity_m3 is not None for v in prep.fleet
     )
-    prep.weights, prep.money_per_unit = _integer_weights(
-        [problem.vehicle_types[v] for v in prep.fleet], prep.fleet
-    )
+    prep.weights, prep.money_per_unit = _integer_weights([problem.vehicle_types[v] for v in prep.fleet], prep.fleet)
     return prep
 
 
@@ -121,9 +116,7 @@ def _load_scale(problem: Problem, checked: Checked) -> int:
     return 1 if all(float(v).is_integer() for v in values) else 1000  # kg or grams
 
 
-def _integer_weights(
-    fleet: list[VehicleType], indices: list[int]
-) -> tuple[dict[int, tuple[int, int]], float]:
+def _integer_weights(fleet: list[VehicleType], indices: list[int]) -> tuple[dict[int, tuple[int, int]], float]:
     """Integer cost per metre and per second for each type, and the money one unit is worth.
 
     Solvers want integer arc costs; when every type has the same rates this is simply (1, 0),
@@ -138,15 +131,12 @@ def _integer_weights(
     ratios = [w / base for w in per_m + per_s]
     scale = 1 if all(abs(r - round(r)) < 1e-9 for r in ratios) else 100
     weights = {
-        i: (round(m / base * scale), round(s / base * scale))
-        for i, m, s in zip(indices, per_m, per_s, strict=True)
+        i: (round(m / base * scale), round(s / base * scale)) for i, m, s in zip(indices, per_m, per_s, strict=True)
     }
     return weights, base / scale
 
 
-def build_route(
-    problem: Problem, vt_index: int, number: int, stops: list[int], start: int
-) -> tuple[Route, list[int]]:
+def build_route(problem: Problem, vt_index: int, number: int, stops: list[int], start: int) -> tuple[Route, list[int]]:
     """Schedule ``stops`` (pickup indices) forward from ``start``.
 
     Returns the route and the stops that had to be left out because no road leads to them from
@@ -216,9 +206,7 @@ def _finish(
         route, dropped = build_route(problem, vt_index, number, stops, start)
         for index in dropped:
             solution.unassigned.append(
-                Unassigned(
-                    problem.pickups[index].id, NOT_ROUTED, "no road path from the stop before it"
-                )
+                Unassigned(problem.pickups[index].id, NOT_ROUTED, "no road path from the stop before it")
             )
         if route.stops:
             solution.routes.append(route)
@@ -314,17 +302,13 @@ def _uses_missing_leg(prep: Prepared, routes) -> bool:
         path += [problem.pickups[s].location for s in stops]
         path.append(problem.depots[vt.return_depot].location)
         for a, b in zip(path, path[1:], strict=False):
-            if not (
-                is_reachable(problem.distances[a][b]) and is_reachable(problem.durations[a][b])
-            ):
+            if not (is_reachable(problem.distances[a][b]) and is_reachable(problem.durations[a][b])):
                 return True
     return False
 
 
 def _pyvrp_model(prep: Prepared, *, required: bool):
     """Build a pyvrp Model; returns it with the (vehicle type, client) pairs that are forbidden."""
-    from pyvrp.constants import MAX_VALUE
-
     problem = prep.problem
     model = Model()
     coords = problem.coordinates
@@ -358,15 +342,20 @@ def _pyvrp_model(prep: Prepared, *, required: bool):
                 name=p.id,
             )
         )
-    matrix_index = [d.location for d in problem.depots] + [
-        prep.pickup(c).location for c in range(len(clients))
-    ]
+    matrix_index = [d.location for d in problem.depots] + [prep.pickup(c).location for c in range(len(clients))]
+    # Missing and forbidden edges get large but modest values: pyvrp's own MAX_VALUE makes the
+    # penalised costs saturate, and its search then crawls on time-windowed instances.
+    big_d, big_t = _far(prep)
     locations = model.locations
     for a, i in zip(locations, matrix_index, strict=True):
         for b, j in zip(locations, matrix_index, strict=True):
             d, t = problem.distances[i][j], problem.durations[i][j]
-            if a is not b and is_reachable(d) and is_reachable(t):
+            if a is b:
+                continue
+            if is_reachable(d) and is_reachable(t):
                 model.add_edge(a, b, distance=round(d), duration=round(t))
+            else:
+                model.add_edge(a, b, distance=big_d, duration=big_t)
 
     # One routing profile per distinct licence set: edges into pickups the type may not carry
     # are made prohibitively long, the way pyvrp itself models "allowed clients".
@@ -383,7 +372,7 @@ def _pyvrp_model(prep: Prepared, *, required: bool):
                 if prep.pickup(c).waste_class not in licence:
                     for a in locations:
                         if a is not client_loc:
-                            model.add_edge(a, client_loc, MAX_VALUE, MAX_VALUE, profile=profile)
+                            model.add_edge(a, client_loc, big_d, big_t, profile=profile)
             profiles[licence] = profile
         for c in range(len(clients)):
             if prep.pickup(c).waste_class not in licence:
@@ -411,6 +400,13 @@ def _pyvrp_model(prep: Prepared, *, required: bool):
     return model, forbidden
 
 
+def _far(prep: Prepared) -> tuple[int, int]:
+    """Distance and duration standing in for an edge that must not be used."""
+    problem = prep.problem
+    dists = [d for row in problem.distances for d in row if is_reachable(d)]
+    return 1000 * int(max(dists, default=1)) + 1_000_000, 2 * _horizon(prep)
+
+
 def _prize(prep: Prepared) -> int:
     """Worth more than any detour to serve one pickup, far less than a missing edge."""
     biggest = 0
@@ -421,7 +417,7 @@ def _prize(prep: Prepared) -> int:
                 cost = prep.arc_cost(vt_index, row_i, j)
                 if cost is not None and cost > biggest:
                     biggest = cost
-    return 4 * biggest + 1_000
+    return 20 * biggest + 1_000
 
 
 # -- OR-Tools -------------------------------------------------------------------------------
@@ -449,9 +445,7 @@ class ORToolsSolver:
         report = _Reporter(progress, seconds)
 
         n_depots = len(problem.depots)
-        nodes = [d.location for d in problem.depots] + [
-            prep.pickup(c).location for c in range(len(prep.pickups))
-        ]
+        nodes = [d.location for d in problem.depots] + [prep.pickup(c).location for c in range(len(prep.pickups))]
         vehicles: list[int] = [v for v in prep.fleet for _ in range(prep.vehicle_type(v).count)]
         starts = [prep.vehicle_type(v).depot for v in vehicles]
         ends = [prep.vehicle_type(v).return_depot for v in vehicles]
@@ -469,10 +463,7 @@ class ORToolsSolver:
             weights = prep.weights[vt_index]
             if weights not in cost_callbacks:
                 matrix = [
-                    [
-                        c if (c := prep.arc_cost(vt_index, i, j)) is not None else unreachable_cost
-                        for j in nodes
-                    ]
+                    [c if (c := prep.arc_cost(vt_index, i, j)) is not None else unreachable_cost for j in nodes]
                     for i in nodes
                 ]
                 cost_callbacks[weights] = routing.RegisterTransitMatrix(matrix)
@@ -480,9 +471,7 @@ class ORToolsSolver:
             if prep.vehicle_type(vt_index).fixed_cost:
                 routing.SetFixedCostOfVehicle(prep.fixed_cost(prep.vehicle_type(vt_index)), v)
 
-        service = [0] * n_depots + [
-            prep.pickup(c).service_seconds for c in range(len(prep.pickups))
-        ]
+        service = [0] * n_depots + [prep.pickup(c).service_seconds for c in range(len(prep.pickups))]
         time_matrix = []
         for a, i in enumerate(nodes):
             row = []
@@ -509,9 +498,7 @@ class ORToolsSolver:
             index = manager.NodeToIndex(n_depots + c)
             time_dim.CumulVar(index).SetRange(p.tw_start, horizon if p.tw_end is None else p.tw_end)
             barred = [
-                v
-                for v, vt_index in enumerate(vehicles)
-                if p.waste_class not in prep.vehicle_type(vt_index).classes
+                v for v, vt_index in enumerate(vehicles) if p.waste_class not in prep.vehicle_type(vt_index).classes
             ]
             if barred:
                 routing.VehicleVar(index).RemoveValues(barred)
@@ -534,9 +521,7 @@ class ORToolsSolver:
         routing.AddAtSolutionCallback(lambda: report(f"solution cost {routing.CostVar().Max()}"))
         params = pywrapcp.DefaultRoutingSearchParameters()
         params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-        params.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        )
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         params.time_limit.FromMilliseconds(max(100, int(seconds * 1000)))
         assignment = routing.SolveWithParameters(params)
 

@@ -65,9 +65,7 @@ def _usable_vehicle_types(problem: Problem, warnings: list[str]) -> list[int]:
     return usable
 
 
-def _first_problem(
-    problem: Problem, pickup: Pickup, fleet: list[VehicleType]
-) -> tuple[str | None, str]:
+def _first_problem(problem: Problem, pickup: Pickup, fleet: list[VehicleType]) -> tuple[str | None, str]:
     if not 0 <= pickup.location < problem.size:
         return INVALID_LOCATION, "the pickup's location is not in the distance matrix"
     if _outside(problem, pickup.location):
@@ -95,8 +93,7 @@ def _first_problem(
     if not any(_in_time(problem, pickup, vt) for vt in reachable):
         return (
             TIME_WINDOW_UNREACHABLE,
-            "no suitable vehicle can reach the pickup within its time window and be back "
-            "before the end of its shift",
+            "no suitable vehicle can reach the pickup within its time window and be back before the end of its shift",
         )
     return None, ""
 
@@ -126,10 +123,7 @@ def _round_trip(problem: Problem, pickup: Pickup, vt: VehicleType) -> tuple[floa
     start = problem.depots[vt.depot].location
     end = problem.depots[vt.return_depot].location
     for matrix in (problem.distances, problem.durations):
-        if not (
-            is_reachable(matrix[start][pickup.location])
-            and is_reachable(matrix[pickup.location][end])
-        ):
+        if not (is_reachable(matrix[start][pickup.location]) and is_reachable(matrix[pickup.location][end])):
             return None
     return (
         problem.durations[start][pickup.location],

@@ -123,15 +123,10 @@ def test_it_starts_each_vehicle_type_at_its_own_depot(name):
 @pytest.mark.parametrize("name", SOLVERS)
 def test_it_puts_hazardous_waste_only_on_licensed_vehicles(name):
     points = [(0, 0)] + [(1000 * i, 0) for i in range(1, 7)]
-    pickups = [
-        Pickup(f"p{i}", i, demand_kg=10, waste_class=HAZARDOUS if i % 2 else "general")
-        for i in range(1, 7)
-    ]
+    pickups = [Pickup(f"p{i}", i, demand_kg=10, waste_class=HAZARDOUS if i % 2 else "general") for i in range(1, 7)]
     fleet = [
         VehicleType("compactor", count=2, capacity_kg=1000, cost_per_km=1),
-        VehicleType(
-            "hazmat", count=1, capacity_kg=100, cost_per_km=3, classes=frozenset({HAZARDOUS})
-        ),
+        VehicleType("hazmat", count=1, capacity_kg=100, cost_per_km=3, classes=frozenset({HAZARDOUS})),
     ]
     problem = make_problem(points, pickups, fleet)
 
@@ -274,10 +269,7 @@ def test_it_never_travels_a_missing_matrix_cell(name):
     assert solution.unassigned == []
     for route in solution.routes:
         path = [0] + [s.location for s in route.stops] + [0]
-        assert all(
-            dist[a][b] is not None and math.isfinite(dist[a][b])
-            for a, b in zip(path, path[1:], strict=False)
-        )
+        assert all(dist[a][b] is not None and math.isfinite(dist[a][b]) for a, b in zip(path, path[1:], strict=False))
 
 
 def test_it_survives_an_empty_fleet_and_no_pickups():
@@ -330,9 +322,7 @@ def test_it_fills_holes_in_road_matrices_or_marks_them_unreachable():
 
     assert filled.filled == 2 and filled.distances[0][1] == 1500
     assert filled.distances[0][2] == matrix.straight_line(points).distances[0][2]
-    assert (
-        holes.unreachable == 2 and holes.distances[0][2] is None and holes.durations[2][0] is None
-    )
+    assert holes.unreachable == 2 and holes.distances[0][2] is None and holes.durations[2][0] is None
 
 
 def test_it_caches_matrices_by_point_set():
