@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("waste.api.urls")),
     path("api/v1/", include("logistics.api.urls")),
+    path("api/v1/recycling/", include("recycling.urls")),
     path("t/<str:code>", public_trace_page, name="public-trace"),
 ]
