@@ -12,6 +12,12 @@ from waste.models import Role, SiteKind
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Personas get passwords; the production hasher would make every test pay ~2 s for them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield

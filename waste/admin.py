@@ -73,3 +73,18 @@ class CatalogEntryAdmin(ReadOnlyAdmin):
     list_display = ["display_code", "name", "catalog", "is_hazardous", "hazard_traits"]
     list_filter = ["catalog", "is_hazardous"]
     search_fields = ["code", "name"]
+
+
+@admin.register(models.LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    """Readable for audits; the ledger is append-only, so no add, change or delete."""
+
+    list_display = ["id", "event_type", "batch_code", "organisation", "event_time", "shard", "seq", "flags"]
+    list_filter = ["event_type"]
+    search_fields = ["batch_code", "hash"]
+    raw_id_fields = ["batch", "organisation", "user", "site"]
+
+
+@admin.register(models.LedgerCheckpoint)
+class LedgerCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "size", "root"]

@@ -16,7 +16,16 @@ from django.db import transaction
 from stdnum.cn import uscc
 
 from waste.geo import bbox_polygon, point
-from waste.models import IdScheme, Jurisdiction, Membership, MemberRole, Organisation, Permit, Site, SiteKind
+from waste.models import (
+    IdScheme,
+    Jurisdiction,
+    MemberRole,
+    Membership,
+    Organisation,
+    Permit,
+    Site,
+    SiteKind,
+)
 
 DEMO_PASSWORD = "zerowaste-demo"
 CITY_DISTRICT = "120000"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from waste.errors import AppError
-from waste.models import Membership, MemberRole, Organisation
+from waste.models import MemberRole, Membership, Organisation
 
 
 def membership_require(

@@ -39,9 +39,14 @@ class TokenCreateApi(APIView):
         data.is_valid(raise_exception=True)
         try:
             user = authenticate(request._request, **data.validated_data)
-        except AxesBackendPermissionDenied as exc:
-            raise AppError("Too many failed logins; try again later.", code="locked_out", status=429) from exc
-        if getattr(request._request, "axes_locked_out", False):
+        except AxesBackendPermissionDenied:
+            locked_out = True
+        else:
+            locked_out = getattr(request._request, "axes_locked_out", False)
+        if locked_out:
+            # This view answers the lockout in the API's error shape; without clearing the flag
+            # AxesMiddleware would replace that answer with its own HTML page.
+            request._request.axes_locked_out = False
             raise AppError("Too many failed logins; try again later.", code="locked_out", status=429)
         if user is None or not user.is_active:
             raise AppError("Wrong username or password.", code="invalid_credentials", status=401)

@@ -12,7 +12,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from waste.api.fields import CheckedGeometryField
 from waste.api.pagination import GeoPagination
-from waste.models import IdScheme, Jurisdiction, Membership, MemberRole, Organisation, Role
+from waste.models import IdScheme, Jurisdiction, MemberRole, Membership, Organisation, Role
 from waste.scoping import visible_to
 from waste.services import parties as services
 

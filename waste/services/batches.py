@@ -72,7 +72,8 @@ def batch_get(code: str, *, field: str = "code", lock: bool = False) -> Batch:
 
 
 def _party(batch: Batch, organisation: Organisation) -> None:
-    BatchParty.objects.get_or_create(batch=batch, organisation=organisation)
+    # One INSERT ... ON CONFLICT DO NOTHING instead of get_or_create's SELECT + savepoint + INSERT.
+    BatchParty.objects.bulk_create([BatchParty(batch=batch, organisation=organisation)], ignore_conflicts=True)
 
 
 def permit_check(*, site: Site, entry, on, field: str = "waste_code") -> None:
@@ -150,7 +151,7 @@ class Act:
 
 def active_manifest_line(batch: Batch) -> ManifestLine | None:
     return (
-        ManifestLine.objects.select_related("manifest")
+        ManifestLine.objects.select_related("manifest", "manifest__from_site", "manifest__to_site")
         .filter(batch=batch, manifest__status__in=ACTIVE_MANIFEST, manifest__correction__isnull=True)
         .order_by("-manifest__created_at")
         .first()
@@ -247,7 +248,7 @@ def batch_transition(*, batch: Batch, act: Act) -> LedgerEntry:
     _apply(batch, act, line, organisation, site)
     if transition.target is not None:
         batch.status = transition.target
-    batch.save()
+    batch.save(update_fields=["status", "holder", "current_site", "last_weight_kg", "updated_at"])
     _party(batch, organisation)
     return ledger_append(events=[NewEvent(
         event_type=transition.event, organisation=organisation, event_time=act.event_time, batch=batch,
@@ -260,10 +261,10 @@ def _apply(batch: Batch, act: Act, line: ManifestLine | None, organisation: Orga
     now = timezone.now()
     if act.action == "pickup":
         manifest = line.manifest
-        carrier = manifest.carriers.filter(organisation=organisation).first()
-        if carrier.signed_at is None:  # the carrier signs its part by scanning at pickup
-            carrier.signed_at, carrier.signed_by = now, act.user
-            carrier.save(update_fields=["signed_at", "signed_by"])
+        # The carrier signs its part by scanning at pickup (once: compare-and-set, one query).
+        manifest.carriers.filter(organisation=organisation, signed_at__isnull=True).update(
+            signed_at=now, signed_by=act.user
+        )
         if manifest.status == ManifestStatus.SEALED:
             Manifest.objects.filter(pk=manifest.pk).update(status=ManifestStatus.IN_TRANSIT)
         batch.holder, batch.current_site = organisation, None

@@ -47,7 +47,8 @@ def manifest_number_next(*, year: int, area_code: str) -> str:
 
 
 def manifest_current(number: str, *, lock: bool = False) -> Manifest:
-    queryset = Manifest.objects.select_for_update() if lock else Manifest.objects
+    # of=("self",): the reverse one-to-one (correction) is an outer join, which PostgreSQL cannot lock.
+    queryset = Manifest.objects.select_for_update(of=("self",)) if lock else Manifest.objects
     manifest = queryset.filter(number=number, correction__isnull=True).order_by("-version").first()
     if manifest is None:
         raise NotFound.field("number", "No manifest with this number.", code="unknown_manifest")
@@ -201,7 +202,7 @@ def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: lis
         batch = Batch.objects.select_for_update().get(pk=line.batch_id)
         index, item = by_code.get(batch.code, (None, {}))
         field = f"lines.{index}" if index is not None else "decision"
-        refused = Decimal(item.get("refused_kg") or 0) if decision == "partial" else (
+        refused = Decimal(item.get("refused_kg") or 0) if decision in ("partial", "accept") else (
             line.quantity_kg if decision == "refuse" else Decimal(0))
         if refused < 0 or refused > line.quantity_kg:
             raise AppError.field(f"{field}.refused_kg", "Between 0 and the manifest quantity.")

@@ -11,7 +11,7 @@ from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 
 from waste.errors import AppError
-from waste.models import IdScheme, Jurisdiction, Membership, MemberRole, Organisation, Role
+from waste.models import IdScheme, Jurisdiction, MemberRole, Membership, Organisation, Role
 from waste.permissions import membership_require
 
 DISTRICT_CODE = re.compile(r"^\d{6}$")

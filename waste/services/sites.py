@@ -10,7 +10,7 @@ from django.db import transaction
 from waste.errors import AppError
 from waste.models import Organisation, Permit, Role, Site
 from waste.permissions import membership_require
-from waste.selectors.catalogs import waste_code_normalise
+from waste.selectors.catalogs import catalog_entry_lookup
 from waste.services.parties import district_code_check
 
 SITE_ROLES = (Role.GENERATOR, Role.SITE_OPERATOR, Role.RECYCLER, Role.HAULER)
@@ -54,9 +54,11 @@ def permit_create(*, user, site: Site, number: str, codes: list[str], annual_qua
         raise AppError.field("valid_until", "A permit cannot end before it starts.")
     if annual_quantity_kg <= 0:
         raise AppError.field("annual_quantity_kg", "Must be greater than zero.")
+    # Codes must exist in the catalog version in force on the permit's day nearest to today.
+    on = min(max(valid_from, date.today()), valid_until)
     canonical = []
     for index, raw in enumerate(codes):
-        canonical.append(waste_code_normalise(raw, field=f"codes.{index}")[1])
+        canonical.append(catalog_entry_lookup(code=raw, on=on, field=f"codes.{index}").code)
     if not canonical:
         raise AppError.field("codes", "A permit lists at least one waste code or category.")
     # Lock the site so two concurrent permits cannot both pass the overlap check.

@@ -1,0 +1,187 @@
+"""Token auth: hashed, revocable Bearer tokens; failed logins locked out; session auth for the browsable API."""
+
+from __future__ import annotations
+
+import pytest
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from tests.conftest import client_for
+
+TOKEN_URL = "/api/v1/auth/token/"
+ME_URL = "/api/v1/me/"
+PASSWORD = "correct horse battery"  # tests.factories.UserFactory
+
+
+def login(username: str, password: str = PASSWORD):
+    return APIClient().post(TOKEN_URL, {"username": username, "password": password}, format="json")
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_it_issues_a_token_for_the_right_password(city):
+    response = login("generator")
+
+    assert response.status_code == 200
+    assert set(response.json()) >= {"token"}
+    assert len(response.json()["token"]) >= 32
+
+
+def test_it_accepts_the_bearer_token_on_me(city):
+    token = login("generator").json()["token"]
+
+    response = bearer(token).get(ME_URL)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["username"] == "generator"
+    assert body["organisations"] == [
+        {"id": city.generator_org.id, "name": city.generator_org.name, "roles": ["generator"],
+         "member_role": "admin"}
+    ]
+
+
+def test_it_stores_tokens_hashed(city):
+    token = login("generator").json()["token"]
+
+    stored = AuthToken.objects.get(user=city.generator)
+
+    values = [str(getattr(stored, f.attname)) for f in AuthToken._meta.concrete_fields]
+    assert token not in values
+    assert stored.digest and stored.digest != token
+    assert token.startswith(stored.token_key)  # only the lookup prefix is kept in clear
+
+
+def test_it_rejects_a_revoked_token(city):
+    token = login("generator").json()["token"]
+    client = bearer(token)
+
+    revoked = client.post("/api/v1/auth/token/revoke/")
+    after = client.get(ME_URL)
+
+    assert revoked.status_code == 204
+    assert after.status_code == 401
+    assert after.json()["error"]["code"] == "not_authenticated"
+
+
+def test_it_revokes_every_token_of_the_user(city):
+    first, second = login("generator").json()["token"], login("generator").json()["token"]
+
+    bearer(first).post("/api/v1/auth/token/revoke-all/")
+
+    assert bearer(second).get(ME_URL).status_code == 401
+    assert not AuthToken.objects.filter(user=city.generator).exists()
+
+
+def test_it_rejects_a_garbage_token(city):
+    response = bearer("not-a-token").get(ME_URL)
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"error"}
+
+
+def test_it_rejects_a_wrong_password_in_the_error_shape(city):
+    response = login("generator", "wrong password")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": {"code": "invalid_credentials", "message": "Wrong username or password.", "fields": {}}
+    }
+
+
+def test_it_rejects_an_unknown_user_like_a_wrong_password(city):
+    response = login("nobody", "whatever")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_it_rejects_a_login_without_password(city):
+    response = APIClient().post(TOKEN_URL, {"username": "generator"}, format="json")
+
+    assert response.status_code == 400
+    assert "password" in response.json()["error"]["fields"]
+
+
+def test_it_rejects_an_inactive_user(city):
+    city.generator.is_active = False
+    city.generator.save()
+
+    response = login("generator")
+
+    assert response.status_code == 401
+
+
+def test_it_locks_a_username_out_after_five_failures(city):
+    for _ in range(5):
+        assert login("generator", "wrong password").status_code in (401, 429)
+
+    response = login("generator")  # the right password, sixth attempt
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "locked_out"
+    assert not AuthToken.objects.filter(user=city.generator).exists()
+
+
+def test_it_allows_four_failures_before_a_success(city):
+    for _ in range(4):
+        assert login("generator", "wrong password").status_code == 401
+
+    assert login("generator").status_code == 200
+
+
+def test_it_locks_out_only_the_attacked_username(city):
+    for _ in range(6):
+        login("generator", "wrong password")
+
+    assert login("hauler").status_code == 200
+
+
+def test_it_accepts_session_auth_for_the_browsable_api(city):
+    client = APIClient()
+    client.force_login(city.generator)  # axes' backend needs a request; force_login skips it
+
+    response = client.get(ME_URL, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert b"generator" in response.content
+
+
+def test_it_accepts_a_password_login_for_the_admin_and_browsable_api(city):
+    city.generator.is_staff = True
+    city.generator.save()
+    client = APIClient()
+    logged_in = client.post(
+        "/admin/login/", {"username": "generator", "password": PASSWORD}, format="multipart"
+    )
+
+    response = client.get(ME_URL)
+
+    assert logged_in.status_code == 302
+    assert response.status_code == 200
+    assert response.json()["username"] == "generator"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/me/", "/api/v1/sites/", "/api/v1/organisations/"])
+def test_it_rejects_anonymous_requests(db, url):
+    response = APIClient().get(url)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_it_lists_every_organisation_of_a_member(city):
+    from waste.models import Membership
+
+    Membership.objects.create(user=city.generator, organisation=city.hauler_org, role="viewer")
+
+    response = client_for(city.generator).get(ME_URL)
+
+    orgs = {o["name"]: o for o in response.json()["organisations"]}
+    assert set(orgs) == {city.generator_org.name, city.hauler_org.name}
+    assert orgs[city.hauler_org.name]["roles"] == ["hauler"]
+    assert orgs[city.hauler_org.name]["member_role"] == "viewer"
