@@ -9,7 +9,6 @@ from rest_framework_gis.fields import GeometryField
 
 from waste.geo import WGS84
 
-
 GEOJSON_GEOMETRY = {
     "type": "object",
     "description": "GeoJSON geometry in WGS 84 (lon, lat)",
@@ -38,6 +37,9 @@ class CheckedGeometryField(GeometryField):
             raise serializers.ValidationError("Malformed GeoJSON geometry.")
         if geom.geom_type not in self.geom_types:
             raise serializers.ValidationError(f"Expected a {' or '.join(self.geom_types)}, got {geom.geom_type}.")
+        if geom.hasz:
+            # Columns are 2D; PostGIS would refuse a 3D geometry with a database error (a 500).
+            raise serializers.ValidationError("Expected 2D coordinates [lon, lat], without height.")
         geom.srid = WGS84
         min_x, min_y, max_x, max_y = geom.extent
         if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
