@@ -50,9 +50,9 @@ HASHED_FIELDS = (
 )
 
 
-def entry_hash(fields: tuple[str, ...] | list[str]) -> str:
-    """sha256 over the entry's fields, already as text, in HASHED_FIELDS order."""
-    return hashlib.sha256(SEP.join(fields).encode()).hexdigest()
+def entry_hash(fields: tuple[str, ...] | list[str] | str) -> str:
+    """sha256 over the entry's fields, already as text, in HASHED_FIELDS order (or already joined by SEP)."""
+    return hashlib.sha256((fields if isinstance(fields, str) else SEP.join(fields)).encode()).hexdigest()
 
 
 def merkle_root(leaves: list[bytes]) -> str:
@@ -116,7 +116,7 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     """Checks hash chains and signed checkpoints.
 
     ``rows``: iterable of (entry_id, fields, stored_hash) ordered by shard then seq, where
-    ``fields`` are the HASHED_FIELDS as text. ``checkpoints``: dicts with size, root, created_at,
+    ``fields`` are the HASHED_FIELDS as text (a sequence, or one string joined by SEP). ``checkpoints``: dicts with size, root, created_at,
     heads {shard: [seq, hash]}, signature, public_key. Returns (entries checked, problems), with
     at most the first problem of each shard, sorted by entry id.
     """
@@ -128,7 +128,8 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     shard, expect_prev, expect_seq = None, GENESIS, 1
     for entry_id, fields, stored in rows:
         count += 1
-        this_shard, seq = int(fields[0]), int(fields[1])
+        head = fields.split(SEP, 3) if isinstance(fields, str) else fields
+        this_shard, seq = int(head[0]), int(head[1])
         if this_shard != shard:
             shard, expect_prev, expect_seq = this_shard, GENESIS, 1
         last_seq[shard] = seq
@@ -137,7 +138,7 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
         if seq != expect_seq:
             problems[shard] = Problem(entry_id, shard, seq, f"sequence jumps from {expect_seq - 1} to {seq}: "
                                       "an entry was deleted or inserted")
-        elif fields[2] != expect_prev:
+        elif head[2] != expect_prev:
             problems[shard] = Problem(entry_id, shard, seq, "does not link to the entry before it "
                                       "(deleted, inserted or reordered)")
         elif entry_hash(fields) != stored:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from waste.api import auth, batches, catalogs, manifests, parties, sites
+from waste.api import alerts, auth, batches, catalogs, exports, manifests, parties, reports, sites, webhooks
 
 urlpatterns = [
     path("auth/token/", auth.TokenCreateApi.as_view(), name="auth-token"),
@@ -34,4 +34,14 @@ urlpatterns = [
     path("manifests/<str:number>/versions/", manifests.ManifestVersionsApi.as_view(), name="manifest-versions"),
     path("manifests/<str:number>/sign/", manifests.ManifestSignApi.as_view(), name="manifest-sign"),
     path("manifests/<str:number>/correct/", manifests.ManifestCorrectApi.as_view(), name="manifest-correct"),
+    path("reports/indicators/", reports.IndicatorsApi.as_view(), name="report-indicators"),
+    path("reports/indicators.pdf", reports.IndicatorsPdfApi.as_view(), name="report-indicators-pdf"),
+    path("alerts/", alerts.AlertListApi.as_view(), name="alert-list"),
+    path("alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeApi.as_view(), name="alert-acknowledge"),
+    path("alerts/<int:pk>/resolve/", alerts.AlertResolveApi.as_view(), name="alert-resolve"),
+    path("webhooks/", webhooks.WebhookListCreateApi.as_view(), name="webhook-list"),
+    path("webhooks/<int:pk>/deliveries/", webhooks.WebhookDeliveryListApi.as_view(), name="webhook-deliveries"),
+    path("exports/", exports.ExportCreateApi.as_view(), name="export-list"),
+    path("exports/<uuid:pk>/", exports.ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<uuid:pk>/download/", exports.ExportDownloadApi.as_view(), name="export-download"),
 ]

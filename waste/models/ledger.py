@@ -108,6 +108,10 @@ class LedgerCheckpoint(AppendOnly):
     root = models.CharField(max_length=64)
     signature = models.CharField(max_length=100, help_text="base64 Ed25519 signature")
     public_key = models.CharField(max_length=64, help_text="base64 Ed25519 public key")
+    # Merkle root over every entry's hash ordered by (shard, seq) up to the heads: exports prove
+    # their rows against it with inclusion proofs (waste.verify).
+    entries_root = models.CharField(max_length=64, blank=True)
+    entries_signature = models.CharField(max_length=100, blank=True, help_text="base64 Ed25519 signature")
 
     class Meta:
         ordering = ["id"]

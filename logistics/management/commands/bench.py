@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 SUBCOMMANDS: dict[str, str] = {
+    "export": "logistics.bench_export:export_subcommand",
     "routing": "logistics.routing.bench:routing_subcommand",
     "scans": "logistics.bench_scans:scans_subcommand",
+    "indicators": "waste.bench_indicators:indicators_subcommand",
 }
 
 

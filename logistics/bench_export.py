@@ -1,0 +1,233 @@
+"""``manage.py bench export``: CSV export of N ledger rows, beside PostgreSQL's COPY and a naive loop.
+
+PostgreSQL/PostGIS only. Builds its own database (``<name>_bench_export``, dropped afterwards unless
+``--keep-db``), fills the ledger with N entries of one enterprise carrying a correct hash chain
+(rows built in Python, loaded with COPY), seals it (the Merkle root over every entry) and measures,
+in one run, over the same rows:
+
+1. the product's export (``waste.services.exports.export_run``: seal, COPY-fed CSV, proof trailer);
+2. ``COPY (SELECT …) TO STDOUT`` of the same rows with the same text rendering, to a file;
+3. a naive server-side cursor + ``csv.writer`` loop over the same SELECT.
+
+Memory: the peak resident set of this process during each step, above what it was before the step
+(sampled every 20 ms from /proc/self/status).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+CHUNK = 50_000
+
+
+def export_subcommand(parser):
+    """CSV export of N ledger rows (rows/s, peak memory) beside PostgreSQL COPY and a cursor+csv loop."""
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--db-name", default="", help="bench database (default: <configured name>_bench_export)")
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--json", dest="json_path", default="", help="also write the figures to this file")
+    return lambda options, stdout: run_export_bench(
+        stdout=stdout, rows=options["rows"], db_name=options["db_name"], keep_db=options["keep_db"],
+        json_path=options["json_path"],
+    )
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class _Peak:
+    """Peak RSS above the starting point while the block runs."""
+
+    def __enter__(self):
+        self.start = self.peak = _rss_kb()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        self.t0 = time.perf_counter()
+        return self
+
+    def _watch(self):
+        while not self.stop.wait(0.02):
+            self.peak = max(self.peak, _rss_kb())
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        self.stop.set()
+        self.thread.join()
+        self.peak = max(self.peak, _rss_kb())
+        self.growth_mb = (self.peak - self.start) / 1024
+
+
+def _city():
+    from django.contrib.auth import get_user_model
+    from django.contrib.gis.geos import Point
+
+    from waste.models import Membership, Organisation, Site
+
+    user = get_user_model().objects.create_user("bench-export", password=None)
+    org = Organisation.objects.create(name="Bench Enterprise", is_generator=True, identifier_scheme="cn_uscc",
+                                      identifier="91120101MA0000001X", district_code="120101")
+    Membership.objects.create(user=user, organisation=org, role="admin")
+    site = Site.objects.create(organisation=org, name="Bench plant", kind="generation",
+                               location=Point(117.2, 39.1, srid=4326), district_code="120101")
+    return user, org, site
+
+
+def _fill(conn, *, rows: int, org_id: int, site_id: int, shards: int) -> None:
+    """N entries with a correct hash chain per shard, loaded with COPY."""
+    from waste import ledger
+
+    heads = {s: (0, ledger.GENESIS) for s in range(shards)}
+    start = datetime(datetime.now(UTC).year, 1, 1, tzinfo=UTC)
+    step = timedelta(days=364) / max(rows, 1)
+    recorded = ledger.text_time(datetime.now(UTC))
+    columns = ("shard", "seq", "prev_hash", "hash", "event_id", "event_type", "batch_code", "organisation_id",
+               "site_id", "quantity_kg", "event_time", "recorded_at", "flags", "data")
+    with conn.cursor() as cursor:
+        for first in range(0, rows, CHUNK):
+            buffer = io.StringIO()
+            for i in range(first, min(rows, first + CHUNK)):
+                shard = i % shards
+                seq, prev = heads[shard]
+                seq += 1
+                when = ledger.text_time(start + step * i)
+                quantity = ledger.text_decimal(Decimal(100 + i % 900) / 4)
+                data = ledger.canonical_json({"n": i, "waste_code": "900-249-08"})
+                fields = [str(shard), str(seq), prev, str(uuid.uuid4()), "generated", "", str(org_id), "",
+                          str(site_id), "", quantity, when, recorded, "", data]
+                digest = ledger.entry_hash(fields)
+                heads[shard] = (seq, digest)
+                buffer.write("\t".join([fields[0], fields[1], prev, digest, fields[3], "generated", "", str(org_id),
+                                        str(site_id), quantity, when, recorded, "",
+                                        data.replace("\\", "\\\\")]) + "\n")
+            with cursor.copy(f"COPY waste_ledgerentry ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.write(buffer.getvalue())
+        cursor.execute("DELETE FROM waste_ledgerhead")
+        with cursor.copy("COPY waste_ledgerhead (shard, seq, hash) FROM STDIN") as copy:
+            for shard, (seq, digest) in heads.items():
+                copy.write_row((shard, seq, digest))
+    conn.commit()
+
+
+def run_export_bench(*, stdout: TextIO, rows: int, db_name: str = "", keep_db: bool = False,
+                     json_path: str = "") -> dict:
+    from django.conf import settings
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    from logistics.bench_scans import _database_create, _database_drop, _database_leave, _database_use, _pg
+
+    if connection.vendor != "postgresql":
+        raise CommandError("bench export measures PostgreSQL/PostGIS only: set DATABASE_URL=postgis://…")
+    db = dict(settings.DATABASES["default"])
+    name = db_name or f"{db['NAME']}_bench_export"
+    if name == db["NAME"]:
+        raise CommandError("the bench database must not be the configured database")
+    out_dir = Path(settings.VAR_DIR) / "bench-export"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report: dict = {"rows": rows, "database": name}
+
+    def say(message: str) -> None:
+        stdout.write(message + "\n")
+        stdout.flush()
+
+    say(f"bench export: {rows:,} ledger rows in database {name}")
+    _database_create(db, name)
+    try:
+        _database_use(name)
+        settings.MEDIA_ROOT = out_dir / "media"
+        user, org, site = _city()
+        t0 = time.perf_counter()
+        with _pg(db, name, autocommit=False) as conn:
+            _fill(conn, rows=rows, org_id=org.pk, site_id=site.pk, shards=settings.LEDGER_SHARDS)
+            conn.execute("ANALYZE waste_ledgerentry")
+            conn.commit()
+        report["generate_seconds"] = round(time.perf_counter() - t0, 2)
+        say(f"generated and loaded {rows:,} rows with their hash chains in {report['generate_seconds']} s")
+
+        from waste.models import ExportJob
+        from waste.services.exports import export_run
+        from waste.services.ledger import ledger_seal
+
+        with _Peak() as seal:
+            checkpoint = ledger_seal()
+        report["seal"] = {"seconds": round(seal.seconds, 2), "rss_growth_mb": round(seal.growth_mb, 1),
+                          "size": checkpoint.size}
+        say(f"sealed (Merkle root over {checkpoint.size:,} entries) in {seal.seconds:.2f} s")
+
+        year = datetime.now(UTC).year
+        job = ExportJob.objects.create(requested_by=user, organisation=org, kind="events", format="csv",
+                                       date_from=datetime(year, 1, 1).date(), date_to=datetime(year, 12, 31).date(),
+                                       fingerprint=uuid.uuid4().hex)
+        with _Peak() as product:
+            job = export_run(job_id=job.pk)
+        path = settings.MEDIA_ROOT / job.file
+        report["export"] = _figures(product, job.rows, path)
+
+        from waste.exports import copy as export_copy
+        from waste.exports.tables import Scope
+
+        coverage_heads = [int(v[0]) for _, v in sorted(checkpoint.heads.items(), key=lambda kv: int(kv[0]))]
+        where, params = export_copy.selection_sql(scope=Scope(organisation=org, areas=[]), job=job,
+                                                  heads=coverage_heads)
+        select = (f"SELECT row_number() OVER (ORDER BY e.event_time, e.id), {export_copy.FIELDS_SQL} "
+                  f"FROM waste_ledgerentry e WHERE {where} ORDER BY e.event_time, e.id")
+        copy_path = out_dir / "copy.csv"
+        with _Peak() as pg_copy, _pg(db, name) as conn, open(copy_path, "wb") as f, conn.cursor() as cursor:
+            with cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT csv)", params) as copy:
+                for chunk in copy:
+                    f.write(chunk)
+        report["copy"] = _figures(pg_copy, rows, copy_path)
+
+        naive_path = out_dir / "naive.csv"
+        with _Peak() as naive, _pg(db, name, autocommit=False) as conn, \
+                open(naive_path, "w", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            with conn.cursor(name="naive") as cursor:
+                cursor.itersize = 5000
+                cursor.execute(select, params)
+                for row in cursor:
+                    writer.writerow(row)
+        report["naive"] = _figures(naive, rows, naive_path)
+        report["export_vs_copy"] = round(report["export"]["rows_per_s"] / report["copy"]["rows_per_s"], 3)
+        for p in (copy_path, naive_path):
+            p.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+    finally:
+        _database_leave(db)
+        if not keep_db:
+            _database_drop(db, name)
+    _print(stdout, report)
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _figures(peak: _Peak, rows: int, path: Path) -> dict:
+    return {"seconds": round(peak.seconds, 3), "rows_per_s": round(rows / peak.seconds),
+            "rss_growth_mb": round(peak.growth_mb, 1), "file_mb": round(path.stat().st_size / 1e6, 1)}
+
+
+def _print(out: TextIO, r: dict) -> None:
+    out.write(f"\n{'step':<34}{'seconds':>10}{'rows/s':>12}{'peak RSS +MB':>14}{'file MB':>10}\n")
+    for key, label in (("export", "product export (CSV, with proof)"), ("copy", "PostgreSQL COPY TO STDOUT"),
+                       ("naive", "cursor + csv.writer loop")):
+        f = r[key]
+        out.write(f"{label:<34}{f['seconds']:>10.2f}{f['rows_per_s']:>12,}{f['rss_growth_mb']:>14.1f}"
+                  f"{f['file_mb']:>10.1f}\n")
+    out.write(f"\nexport / COPY: {r['export_vs_copy']:.0%} (target ≥ 50 %); seal of {r['seal']['size']:,} entries: "
+              f"{r['seal']['seconds']} s; generation: {r['generate_seconds']} s\n")

@@ -1,0 +1,67 @@
+"""Early-warning alerts: list (the organisation's own and the regulator's jurisdiction), acknowledge, resolve."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from waste.alerts import services
+from waste.errors import AppError
+from waste.models import Alert, AlertRule, AlertStatus, Membership
+from waste.scoping import visible_to
+
+
+class AlertOutput(serializers.ModelSerializer):
+    batch = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    manifest = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = ["id", "rule", "cause", "severity", "message", "status", "organisation", "site", "batch",
+                  "manifest", "data", "raised_at", "acknowledged_at", "acknowledged_by", "resolved_at",
+                  "resolved_by"]
+
+
+class AlertFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=AlertStatus.choices)
+    rule = filters.MultipleChoiceFilter(choices=AlertRule.choices)
+    organisation = filters.NumberFilter()
+    site = filters.NumberFilter()
+
+    class Meta:
+        model = Alert
+        fields = ["status", "rule", "organisation", "site"]
+
+
+class AlertListApi(generics.ListAPIView):
+    serializer_class = AlertOutput
+    filterset_class = AlertFilter
+
+    def get_queryset(self):
+        return visible_to(Alert.objects.select_related("batch", "manifest"), self.request.user)
+
+
+def _alert_for_change(request, pk: int) -> Alert:
+    alert = get_object_or_404(visible_to(Alert.objects.all(), request.user), pk=pk)
+    if not request.user.is_superuser and not Membership.objects.filter(user=request.user).exclude(
+            role="viewer").exists():
+        raise AppError("Viewers cannot change alerts.", code="read_only", status=403)
+    return alert
+
+
+class AlertAcknowledgeApi(APIView):
+    @extend_schema(request=None, responses=AlertOutput)
+    def post(self, request, pk: int):
+        alert = services.alert_acknowledge(alert=_alert_for_change(request, pk), user=request.user)
+        return Response(AlertOutput(alert).data)
+
+
+class AlertResolveApi(APIView):
+    @extend_schema(request=None, responses=AlertOutput)
+    def post(self, request, pk: int):
+        alert = services.alert_resolve(alert=_alert_for_change(request, pk), user=request.user)
+        return Response(AlertOutput(alert).data)

@@ -1,0 +1,1 @@
+"""Ledger exports: projections (tables), proofs and one writer per format."""
