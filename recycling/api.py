@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from recycling import selectors, services
 from recycling.models import BatchOffer, Claim, OfferStatus, OutputKind, RecyclerCapacity, TreatmentRecord
+from waste.api.filters import IsoDateTimeFilter
+from waste.api.lookups import row_or_error
 from waste.errors import AppError, NotFound
 from waste.models import Site
 from waste.scoping import visible_to
@@ -22,10 +24,8 @@ QUANTITY = {"max_digits": 12, "decimal_places": 3}
 
 
 def _site_visible(request, site_id: int, field: str = "site") -> Site:
-    site = visible_to(Site.objects.select_related("organisation"), request.user).filter(pk=site_id).first()
-    if site is None:
-        raise NotFound.field(field, "No such site.", code="unknown_site")
-    return site
+    return row_or_error(visible_to(Site.objects.select_related("organisation"), request.user), site_id, field,
+                        message="No such site.", code="unknown_site", status=404)
 
 
 # --- Treatments ---------------------------------------------------------------------------------
@@ -64,8 +64,8 @@ class TreatmentFilter(filters.FilterSet):
     batch = filters.CharFilter(field_name="batch__code")
     operation = filters.CharFilter(lookup_expr="iexact")
     final = filters.BooleanFilter()
-    treated_after = filters.IsoDateTimeFilter(field_name="treated_at", lookup_expr="gte")
-    treated_before = filters.IsoDateTimeFilter(field_name="treated_at", lookup_expr="lt")
+    treated_after = IsoDateTimeFilter(field_name="treated_at", lookup_expr="gte")
+    treated_before = IsoDateTimeFilter(field_name="treated_at", lookup_expr="lt")
 
     class Meta:
         model = TreatmentRecord

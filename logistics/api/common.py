@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from waste.api.lookups import row_or_error
 from waste.errors import AppError
 from waste.models import Organisation, Site
 from waste.scoping import visible_to
@@ -9,12 +10,7 @@ from waste.scoping import visible_to
 
 def visible_object(model, user, pk, field: str):
     """A row the user may see, or a 400 naming the field (invisible rows look like missing ones)."""
-    if pk is None:
-        return None
-    obj = visible_to(model.objects.all(), user).filter(pk=pk).first()
-    if obj is None:
-        raise AppError.field(field, "Does not exist.", code="unknown")
-    return obj
+    return row_or_error(visible_to(model.objects.all(), user), pk, field)
 
 
 def organisation(user, pk, field: str = "hauler") -> Organisation | None:

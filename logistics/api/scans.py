@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from logistics.services.trips import trip_stop_complete_for_scan
 from waste.api.errors import flatten
 from waste.api.fields import CheckedGeometryField
+from waste.api.lookups import row_or_error
 from waste.errors import AppError
 from waste.lifecycle import SCAN_ACTIONS
 from waste.models import Organisation, Site
@@ -62,20 +63,11 @@ class ScanOutput(serializers.Serializer):
     event = serializers.DictField()
 
 
-def _lookup(model, pk, field):
-    if pk is None:
-        return None
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise AppError.field(field, "Does not exist.", code="unknown")
-    return obj
-
-
 def scan_apply(user, values: dict) -> tuple[int, dict]:
     act = Act(
         user=user, action=values["action"], event_time=values["scanned_at"],
-        organisation=_lookup(Organisation, values.get("organisation"), "organisation"),
-        site=_lookup(Site, values.get("site"), "site"), location=values.get("location"),
+        organisation=row_or_error(Organisation.objects, values.get("organisation"), "organisation"),
+        site=row_or_error(Site.objects, values.get("site"), "site"), location=values.get("location"),
         weight_kg=values.get("weight_kg"), device_id=values.get("device_id", ""), reason=values.get("reason", ""),
     )
     batch, entry = batch_act(code=values["code"], act=act)

@@ -162,3 +162,15 @@ def test_it_answers_a_lockout_in_the_shape(city):
 
     error = assert_error_shape(response, 429)
     assert error["code"] == "locked_out"
+
+
+@pytest.mark.django_db
+def test_it_normalises_odd_utc_offsets_in_date_filters_and_refuses_dates_out_of_range(city):
+    from tests.conftest import client_for
+
+    client = client_for(city.generator)
+    # PostgreSQL refuses offsets beyond ±15:59; the filter converts to UTC first (found by schemathesis).
+    assert client.get("/api/v1/batches/?generated_before=5536-10-15T17%3A56%3A28-20%3A37").status_code == 200
+    refused = client.get("/api/v1/batches/?generated_before=9999-12-31T23%3A56%3A28-20%3A37")
+    assert refused.status_code == 400
+    assert list(refused.json()["error"]["fields"]) == ["generated_before"]

@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from waste import epcis
+from waste.api.filters import IsoDateTimeFilter
+from waste.api.lookups import row_or_error
 from waste.codes import batch_code_normalise, batch_code_valid
 from waste.documents import label_pdf, label_sheet_pdf, qr_png, qr_svg
 from waste.errors import AppError
@@ -95,8 +97,8 @@ class BatchFilter(filters.FilterSet):
     current_site = filters.NumberFilter()
     organisation = filters.NumberFilter()
     is_hazardous = filters.BooleanFilter()
-    generated_after = filters.IsoDateTimeFilter(field_name="generated_at", lookup_expr="gte")
-    generated_before = filters.IsoDateTimeFilter(field_name="generated_at", lookup_expr="lt")
+    generated_after = IsoDateTimeFilter(field_name="generated_at", lookup_expr="gte")
+    generated_before = IsoDateTimeFilter(field_name="generated_at", lookup_expr="lt")
 
     class Meta:
         model = Batch
@@ -129,9 +131,8 @@ class BatchListCreateApi(generics.ListAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        site = Site.objects.filter(pk=values.pop("site")).select_related("organisation").first()
-        if site is None:
-            raise AppError.field("site", "No such site.", code="unknown_site")
+        site = row_or_error(Site.objects.select_related("organisation"), values.pop("site"), "site",
+                            message="No such site.", code="unknown_site")
         containers = [{**c, "volume_l": str(c["volume_l"]) if "volume_l" in c else None}
                       for c in values.pop("containers", [])]
         batch = services.batch_create(user=request.user, site=site, containers=containers, **values)
@@ -227,9 +228,8 @@ class ConsolidateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        site = Site.objects.filter(pk=values.pop("site")).select_related("organisation").first()
-        if site is None:
-            raise AppError.field("site", "No such site.", code="unknown_site")
+        site = row_or_error(Site.objects.select_related("organisation"), values.pop("site"), "site",
+                            message="No such site.", code="unknown_site")
         child = services.batch_consolidate(user=request.user, codes=values.pop("batches"), site=site, **values)
         return Response(BatchOutput(child).data, status=201)
 

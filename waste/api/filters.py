@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 
 from waste.geo import in_world
@@ -32,3 +33,24 @@ def parse_lon_lat(value: str, field: str) -> tuple[float, float]:
     if not in_world(lon, lat):
         raise ValidationError({field: ["Coordinates are outside the world (lon -180..180, lat -90..90)."]})
     return lon, lat
+
+
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 with any offset, normalised to UTC: databases refuse offsets beyond ±15:59."""
+
+    def to_python(self, value):
+        from datetime import UTC
+
+        from django.core.exceptions import ValidationError as FormValidationError
+
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise FormValidationError("Date and time out of range.") from exc
+
+
+class IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = _UtcIsoDateTimeField

@@ -9,7 +9,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from waste.errors import AppError
+from waste.api.lookups import row_or_error
 from waste.models import Manifest, ManifestStatus, Organisation, Site
 from waste.scoping import visible_to
 from waste.services import manifests as services
@@ -42,10 +42,8 @@ class ManifestOutput(serializers.ModelSerializer):
 
 
 def _site(pk: int, field: str) -> Site:
-    site = Site.objects.select_related("organisation").filter(pk=pk).first()
-    if site is None:
-        raise AppError.field(field, "No such site.", code="unknown_site")
-    return site
+    return row_or_error(Site.objects.select_related("organisation"), pk, field, message="No such site.",
+                        code="unknown_site")
 
 
 class ManifestFilter(filters.FilterSet):
@@ -75,12 +73,8 @@ class ManifestListCreateApi(generics.ListAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        carriers = []
-        for i, pk in enumerate(values["carriers"]):
-            org = Organisation.objects.filter(pk=pk).first()
-            if org is None:
-                raise AppError.field(f"carriers.{i}", "No such organisation.", code="unknown_organisation")
-            carriers.append(org)
+        carriers = [row_or_error(Organisation.objects, pk, f"carriers.{i}", message="No such organisation.",
+                                 code="unknown_organisation") for i, pk in enumerate(values["carriers"])]
         manifest = services.manifest_create(
             user=request.user, from_site=_site(values["from_site"], "from_site"),
             to_site=_site(values["to_site"], "to_site"), carriers=carriers, batches=values["batches"],

@@ -1,0 +1,20 @@
+"""Turning ids in a request body into rows, with the error naming the field when there is none."""
+
+from __future__ import annotations
+
+from waste.errors import AppError
+
+
+def row_or_error(queryset, pk, field: str, *, message: str = "Does not exist.", code: str = "unknown",
+                 status: int = 400):
+    """The row with ``pk`` in ``queryset`` (None when ``pk`` is None), else an error under ``field``.
+
+    Pass a scoped queryset where the caller may only name what they can see: an invisible row is
+    answered exactly like a missing one.
+    """
+    if pk is None:
+        return None
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise AppError.field(field, message, code=code, status=status)
+    return row
