@@ -149,10 +149,12 @@ class Act:
     data: dict | None = None
 
 
-def active_manifest_line(batch: Batch) -> ManifestLine | None:
+def active_manifest_line(batch: Batch, *, drafts: bool = False) -> ManifestLine | None:
+    """The line of the batch's open manifest (signed by its consignor; or still a draft if ``drafts``)."""
+    statuses = (ManifestStatus.DRAFT, *ACTIVE_MANIFEST) if drafts else ACTIVE_MANIFEST
     return (
         ManifestLine.objects.select_related("manifest", "manifest__from_site", "manifest__to_site")
-        .filter(batch=batch, manifest__status__in=ACTIVE_MANIFEST, manifest__correction__isnull=True)
+        .filter(batch=batch, manifest__status__in=statuses, manifest__correction__isnull=True)
         .order_by("-manifest__created_at")
         .first()
     )
@@ -212,7 +214,9 @@ def batch_transition(*, batch: Batch, act: Act) -> LedgerEntry:
     if act.event_time < batch.generated_at:
         raise AppError.field("scanned_at", "Is before the batch was generated.", code="out_of_order")
     quantity_check(act.weight_kg, "weight_kg")
-    line = active_manifest_line(batch) if act.action in ("pickup", "receive", "reject", "weigh", "dropoff") else None
+    wants_manifest = act.action in ("pickup", "receive", "reject", "weigh", "dropoff")
+    # A pickup also looks at drafts, so that it can say the consignor has not signed yet.
+    line = active_manifest_line(batch, drafts=act.action == "pickup") if wants_manifest else None
     organisation, role = _actor(act, batch, transition.actor, line)
     site = act.site
     if act.action == "pickup":
