@@ -289,7 +289,7 @@ class OfferClaimApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: OfferOutput})
     def post(self, request, pk: int):
-        if not selectors.offer_list(user=request.user).filter(pk=pk).exists():
+        if not selectors.offer_addressable(user=request.user, pk=pk):
             raise NotFound.field("offer", "No such offer.", code="unknown_offer")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

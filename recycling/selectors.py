@@ -46,11 +46,23 @@ def offer_list(*, user):
         "claims__capacity"
     )
     visible = visible_to(queryset, user)
-    if getattr(user, "is_authenticated", False) and Membership.objects.filter(
-        user=user, organisation__is_recycler=True
-    ).exists():
+    if user_is_recycler(user):
         return queryset.filter(Q(pk__in=visible.values("pk")) | Q(status=OfferStatus.OPEN))
     return visible
+
+
+def user_is_recycler(user) -> bool:
+    return getattr(user, "is_authenticated", False) and Membership.objects.filter(
+        user=user, organisation__is_recycler=True
+    ).exists()
+
+
+def offer_addressable(*, user, pk: int) -> bool:
+    """Whether the user may address a claim to this offer: recyclers may name any offer of the market
+    (one claimed a moment ago by a competitor answers 409, not 404); others only those they see."""
+    if user_is_recycler(user):
+        return BatchOffer.objects.filter(pk=pk).exists()
+    return offer_list(user=user).filter(pk=pk).exists()
 
 
 # --- Mass balance ------------------------------------------------------------------------------
