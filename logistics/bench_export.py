@@ -36,7 +36,10 @@ def export_subcommand(parser):
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", dest="json_path", default="", help="also write the figures to this file")
     return lambda options, stdout: run_export_bench(
-        stdout=stdout, rows=options["rows"], db_name=options["db_name"], keep_db=options["keep_db"],
+        stdout=stdout,
+        rows=options["rows"],
+        db_name=options["db_name"],
+        keep_db=options["keep_db"],
         json_path=options["json_path"],
     )
 
@@ -79,11 +82,21 @@ def _city():
     from waste.models import Membership, Organisation, Site
 
     user = get_user_model().objects.create_user("bench-export", password=None)
-    org = Organisation.objects.create(name="Bench Enterprise", is_generator=True, identifier_scheme="cn_uscc",
-                                      identifier="91120101MA0000001X", district_code="120101")
+    org = Organisation.objects.create(
+        name="Bench Enterprise",
+        is_generator=True,
+        identifier_scheme="cn_uscc",
+        identifier="91120101MA0000001X",
+        district_code="120101",
+    )
     Membership.objects.create(user=user, organisation=org, role="admin")
-    site = Site.objects.create(organisation=org, name="Bench plant", kind="generation",
-                               location=Point(117.2, 39.1, srid=4326), district_code="120101")
+    site = Site.objects.create(
+        organisation=org,
+        name="Bench plant",
+        kind="generation",
+        location=Point(117.2, 39.1, srid=4326),
+        district_code="120101",
+    )
     return user, org, site
 
 
@@ -95,8 +108,22 @@ def _fill(conn, *, rows: int, org_id: int, site_id: int, shards: int) -> None:
     start = datetime(datetime.now(UTC).year, 1, 1, tzinfo=UTC)
     step = timedelta(days=364) / max(rows, 1)
     recorded = ledger.text_time(datetime.now(UTC))
-    columns = ("shard", "seq", "prev_hash", "hash", "event_id", "event_type", "batch_code", "organisation_id",
-               "site_id", "quantity_kg", "event_time", "recorded_at", "flags", "data")
+    columns = (
+        "shard",
+        "seq",
+        "prev_hash",
+        "hash",
+        "event_id",
+        "event_type",
+        "batch_code",
+        "organisation_id",
+        "site_id",
+        "quantity_kg",
+        "event_time",
+        "recorded_at",
+        "flags",
+        "data",
+    )
     with conn.cursor() as cursor:
         for first in range(0, rows, CHUNK):
             buffer = io.StringIO()
@@ -107,13 +134,46 @@ def _fill(conn, *, rows: int, org_id: int, site_id: int, shards: int) -> None:
                 when = ledger.text_time(start + step * i)
                 quantity = ledger.text_decimal(Decimal(100 + i % 900) / 4)
                 data = ledger.canonical_json({"n": i, "waste_code": "900-249-08"})
-                fields = [str(shard), str(seq), prev, str(uuid.uuid4()), "generated", "", str(org_id), "",
-                          str(site_id), "", quantity, when, recorded, "", data]
+                fields = [
+                    str(shard),
+                    str(seq),
+                    prev,
+                    str(uuid.uuid4()),
+                    "generated",
+                    "",
+                    str(org_id),
+                    "",
+                    str(site_id),
+                    "",
+                    quantity,
+                    when,
+                    recorded,
+                    "",
+                    data,
+                ]
                 digest = ledger.entry_hash(fields)
                 heads[shard] = (seq, digest)
-                buffer.write("\t".join([fields[0], fields[1], prev, digest, fields[3], "generated", "", str(org_id),
-                                        str(site_id), quantity, when, recorded, "",
-                                        data.replace("\\", "\\\\")]) + "\n")
+                buffer.write(
+                    "\t".join(
+                        [
+                            fields[0],
+                            fields[1],
+                            prev,
+                            digest,
+                            fields[3],
+                            "generated",
+                            "",
+                            str(org_id),
+                            str(site_id),
+                            quantity,
+                            when,
+                            recorded,
+                            "",
+                            data.replace("\\", "\\\\"),
+                        ]
+                    )
+                    + "\n"
+                )
             with cursor.copy(f"COPY waste_ledgerentry ({', '.join(columns)}) FROM STDIN") as copy:
                 copy.write(buffer.getvalue())
         cursor.execute("DELETE FROM waste_ledgerhead")
@@ -123,8 +183,9 @@ def _fill(conn, *, rows: int, org_id: int, site_id: int, shards: int) -> None:
     conn.commit()
 
 
-def run_export_bench(*, stdout: TextIO, rows: int, db_name: str = "", keep_db: bool = False,
-                     json_path: str = "") -> dict:
+def run_export_bench(
+    *, stdout: TextIO, rows: int, db_name: str = "", keep_db: bool = False, json_path: str = ""
+) -> dict:
     from django.conf import settings
     from django.core.management.base import CommandError
     from django.db import connection
@@ -165,14 +226,23 @@ def run_export_bench(*, stdout: TextIO, rows: int, db_name: str = "", keep_db: b
 
         with _Peak() as seal:
             checkpoint = ledger_seal()
-        report["seal"] = {"seconds": round(seal.seconds, 2), "rss_growth_mb": round(seal.growth_mb, 1),
-                          "size": checkpoint.size}
+        report["seal"] = {
+            "seconds": round(seal.seconds, 2),
+            "rss_growth_mb": round(seal.growth_mb, 1),
+            "size": checkpoint.size,
+        }
         say(f"sealed (Merkle root over {checkpoint.size:,} entries) in {seal.seconds:.2f} s")
 
         year = datetime.now(UTC).year
-        job = ExportJob.objects.create(requested_by=user, organisation=org, kind="events", format="csv",
-                                       date_from=datetime(year, 1, 1).date(), date_to=datetime(year, 12, 31).date(),
-                                       fingerprint=uuid.uuid4().hex)
+        job = ExportJob.objects.create(
+            requested_by=user,
+            organisation=org,
+            kind="events",
+            format="csv",
+            date_from=datetime(year, 1, 1).date(),
+            date_to=datetime(year, 12, 31).date(),
+            fingerprint=uuid.uuid4().hex,
+        )
         with _Peak() as product:
             job = export_run(job_id=job.pk)
         path = settings.MEDIA_ROOT / job.file
@@ -182,10 +252,13 @@ def run_export_bench(*, stdout: TextIO, rows: int, db_name: str = "", keep_db: b
         from waste.exports.tables import Scope
 
         coverage_heads = [int(v[0]) for _, v in sorted(checkpoint.heads.items(), key=lambda kv: int(kv[0]))]
-        where, params = export_copy.selection_sql(scope=Scope(organisation=org, areas=[]), job=job,
-                                                  heads=coverage_heads)
-        select = (f"SELECT row_number() OVER (ORDER BY e.event_time, e.id), {export_copy.FIELDS_SQL} "
-                  f"FROM waste_ledgerentry e WHERE {where} ORDER BY e.event_time, e.id")
+        where, params = export_copy.selection_sql(
+            scope=Scope(organisation=org, areas=[]), job=job, heads=coverage_heads
+        )
+        select = (
+            f"SELECT row_number() OVER (ORDER BY e.event_time, e.id), {export_copy.FIELDS_SQL} "
+            f"FROM waste_ledgerentry e WHERE {where} ORDER BY e.event_time, e.id"
+        )
         copy_path = out_dir / "copy.csv"
         with _Peak() as pg_copy, _pg(db, name) as conn, open(copy_path, "wb") as f, conn.cursor() as cursor:
             with cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT csv)", params) as copy:
@@ -194,8 +267,7 @@ def run_export_bench(*, stdout: TextIO, rows: int, db_name: str = "", keep_db: b
         report["copy"] = _figures(pg_copy, rows, copy_path)
 
         naive_path = out_dir / "naive.csv"
-        with _Peak() as naive, _pg(db, name, autocommit=False) as conn, \
-                open(naive_path, "w", newline="") as f:
+        with _Peak() as naive, _pg(db, name, autocommit=False) as conn, open(naive_path, "w", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
             with conn.cursor(name="naive") as cursor:
                 cursor.itersize = 5000
@@ -218,16 +290,26 @@ def run_export_bench(*, stdout: TextIO, rows: int, db_name: str = "", keep_db: b
 
 
 def _figures(peak: _Peak, rows: int, path: Path) -> dict:
-    return {"seconds": round(peak.seconds, 3), "rows_per_s": round(rows / peak.seconds),
-            "rss_growth_mb": round(peak.growth_mb, 1), "file_mb": round(path.stat().st_size / 1e6, 1)}
+    return {
+        "seconds": round(peak.seconds, 3),
+        "rows_per_s": round(rows / peak.seconds),
+        "rss_growth_mb": round(peak.growth_mb, 1),
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+    }
 
 
 def _print(out: TextIO, r: dict) -> None:
     out.write(f"\n{'step':<34}{'seconds':>10}{'rows/s':>12}{'peak RSS +MB':>14}{'file MB':>10}\n")
-    for key, label in (("export", "product export (CSV, with proof)"), ("copy", "PostgreSQL COPY TO STDOUT"),
-                       ("naive", "cursor + csv.writer loop")):
+    for key, label in (
+        ("export", "product export (CSV, with proof)"),
+        ("copy", "PostgreSQL COPY TO STDOUT"),
+        ("naive", "cursor + csv.writer loop"),
+    ):
         f = r[key]
-        out.write(f"{label:<34}{f['seconds']:>10.2f}{f['rows_per_s']:>12,}{f['rss_growth_mb']:>14.1f}"
-                  f"{f['file_mb']:>10.1f}\n")
-    out.write(f"\nexport / COPY: {r['export_vs_copy']:.0%} (target ≥ 50 %); seal of {r['seal']['size']:,} entries: "
-              f"{r['seal']['seconds']} s; generation: {r['generate_seconds']} s\n")
+        out.write(
+            f"{label:<34}{f['seconds']:>10.2f}{f['rows_per_s']:>12,}{f['rss_growth_mb']:>14.1f}{f['file_mb']:>10.1f}\n"
+        )
+    out.write(
+        f"\nexport / COPY: {r['export_vs_copy']:.0%} (target ≥ 50 %); seal of {r['seal']['size']:,} entries: "
+        f"{r['seal']['seconds']} s; generation: {r['generate_seconds']} s\n"
+    )

@@ -17,14 +17,58 @@ DEMO_PASSWORD = "zerowaste-demo"
 DRIVERS = [("jinhuan", "driver"), ("cityclean", "cc_driver")]
 # (hauler key, plate, name, kg, m3, classes, depot key, shift, cost/km, cost/h, driver)
 VEHICLES = [
-    ("jinhuan", "津A·W1001", "Hazmat box truck 1", 5000, 20, ["hazardous", "general"], "jinhuan_depot",
-     ("07:00", "17:00"), "3.5", "60", "driver"),
-    ("jinhuan", "津A·W1002", "Hazmat box truck 2", 3000, 12, ["hazardous", "general"], "jinhuan_depot",
-     ("08:00", "16:00"), "3.0", "55", None),
-    ("cityclean", "津B·Q2001", "Compactor 1", 8000, 30, ["general", "recyclable"], "cityclean_depot",
-     ("06:00", "14:00"), "2.5", "45", "cc_driver"),
-    ("cityclean", "津B·Q2002", "Compactor 2", 8000, 30, ["general", "recyclable"], "cityclean_depot",
-     ("06:00", "14:00"), "2.5", "45", None),
+    (
+        "jinhuan",
+        "津A·W1001",
+        "Hazmat box truck 1",
+        5000,
+        20,
+        ["hazardous", "general"],
+        "jinhuan_depot",
+        ("07:00", "17:00"),
+        "3.5",
+        "60",
+        "driver",
+    ),
+    (
+        "jinhuan",
+        "津A·W1002",
+        "Hazmat box truck 2",
+        3000,
+        12,
+        ["hazardous", "general"],
+        "jinhuan_depot",
+        ("08:00", "16:00"),
+        "3.0",
+        "55",
+        None,
+    ),
+    (
+        "cityclean",
+        "津B·Q2001",
+        "Compactor 1",
+        8000,
+        30,
+        ["general", "recyclable"],
+        "cityclean_depot",
+        ("06:00", "14:00"),
+        "2.5",
+        "45",
+        "cc_driver",
+    ),
+    (
+        "cityclean",
+        "津B·Q2002",
+        "Compactor 2",
+        8000,
+        30,
+        ["general", "recyclable"],
+        "cityclean_depot",
+        ("06:00", "14:00"),
+        "2.5",
+        "45",
+        None,
+    ),
 ]
 # (hauler key, site key, class, code, category, kg, window)
 PICKUPS = [
@@ -47,9 +91,13 @@ def seed_demo(city) -> None:
     today = datetime.date.today()
     orgs, sites = city.organisations, city.sites
     HaulerLicence.objects.get_or_create(
-        organisation=orgs["jinhuan"], number="津危运字 120000-2026-017",
-        defaults={"classes": ["hazardous"], "valid_from": datetime.date(today.year - 1, 1, 1),
-                  "valid_until": datetime.date(today.year + 3, 12, 31)},
+        organisation=orgs["jinhuan"],
+        number="津危运字 120000-2026-017",
+        defaults={
+            "classes": ["hazardous"],
+            "valid_from": datetime.date(today.year - 1, 1, 1),
+            "valid_until": datetime.date(today.year + 3, 12, 31),
+        },
     )
     drivers = {}
     for org_key, username in DRIVERS:
@@ -57,26 +105,45 @@ def seed_demo(city) -> None:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
-        Membership.objects.get_or_create(user=user, organisation=orgs[org_key],
-                                         defaults={"role": MemberRole.DRIVER})
+        Membership.objects.get_or_create(user=user, organisation=orgs[org_key], defaults={"role": MemberRole.DRIVER})
         city.users[username] = user
         drivers[username] = user
     for org_key, plate, name, kg, m3, classes, depot, shift, per_km, per_h, driver in VEHICLES:
-        Vehicle.objects.get_or_create(plate=plate, defaults={
-            "organisation": orgs[org_key], "name": name, "capacity_kg": Decimal(kg), "capacity_m3": Decimal(m3),
-            "classes": classes, "depot": sites[depot], "shift_start": _time(shift[0]), "shift_end": _time(shift[1]),
-            "cost_per_km": Decimal(per_km), "cost_per_hour": Decimal(per_h),
-            "default_driver": drivers.get(driver),
-        })
+        Vehicle.objects.get_or_create(
+            plate=plate,
+            defaults={
+                "organisation": orgs[org_key],
+                "name": name,
+                "capacity_kg": Decimal(kg),
+                "capacity_m3": Decimal(m3),
+                "classes": classes,
+                "depot": sites[depot],
+                "shift_start": _time(shift[0]),
+                "shift_end": _time(shift[1]),
+                "cost_per_km": Decimal(per_km),
+                "cost_per_hour": Decimal(per_h),
+                "default_driver": drivers.get(driver),
+            },
+        )
     for org_key, site_key, klass, code, category, kg, window in PICKUPS:
         site = sites[site_key]
-        if Pickup.objects.filter(site=site, date=today, hauler=orgs[org_key], batch__isnull=True,
-                                 status=PickupStatus.OPEN).exists():
+        if Pickup.objects.filter(
+            site=site, date=today, hauler=orgs[org_key], batch__isnull=True, status=PickupStatus.OPEN
+        ).exists():
             continue
-        pickup = Pickup(hauler=orgs[org_key], requested_by=site.organisation, site=site, waste_class=klass,
-                        waste_code=code, waste_category=category, quantity_kg=Decimal(kg), date=today,
-                        window_start=_time(window[0]) if window else None,
-                        window_end=_time(window[1]) if window else None, service_minutes=15)
+        pickup = Pickup(
+            hauler=orgs[org_key],
+            requested_by=site.organisation,
+            site=site,
+            waste_class=klass,
+            waste_code=code,
+            waste_category=category,
+            quantity_kg=Decimal(kg),
+            date=today,
+            window_start=_time(window[0]) if window else None,
+            window_end=_time(window[1]) if window else None,
+            service_minutes=15,
+        )
         assert klass in WasteClass.values
         pickup.destination, pickup.destination_problem = destination_resolve(pickup)
         pickup.save()

@@ -30,8 +30,9 @@ class HaulerLicence(models.Model):
         ordering = ["organisation", "valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "number"], name="licence_number_unique"),
-            models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
-                                   name="licence_dates_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("valid_from")), name="licence_dates_ordered"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -46,16 +47,18 @@ class Vehicle(models.Model):
     plate = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=100, blank=True)
     capacity_kg = models.DecimalField(max_digits=10, decimal_places=3)
-    capacity_m3 = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
-                                      help_text="blank: volume does not limit this vehicle")
+    capacity_m3 = models.DecimalField(
+        max_digits=8, decimal_places=3, null=True, blank=True, help_text="blank: volume does not limit this vehicle"
+    )
     classes = models.JSONField(default=list, help_text="waste classes it may carry")
     depot = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     shift_start = models.TimeField()
     shift_end = models.TimeField()
     cost_per_km = models.DecimalField(max_digits=8, decimal_places=3, default=1)
     cost_per_hour = models.DecimalField(max_digits=8, decimal_places=3, default=0)
-    default_driver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="+")
+    default_driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -81,8 +84,14 @@ class PickupStatus(models.TextChoices):
 class Pickup(models.Model):
     """A request to collect: one batch awaiting pickup, or a collection point's expected fill."""
 
-    hauler = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               help_text="blank: any hauler may plan it")
+    hauler = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="blank: any hauler may plan it",
+    )
     requested_by = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -100,8 +109,7 @@ class Pickup(models.Model):
     status = models.CharField(max_length=10, choices=PickupStatus.choices, default=PickupStatus.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    SCOPE = {"orgs": ("hauler", "requested_by"), "geo": ("site__location",),
-             "districts": ("site__district_code",)}
+    SCOPE = {"orgs": ("hauler", "requested_by"), "geo": ("site__location",), "districts": ("site__district_code",)}
 
     class Meta:
         ordering = ["date", "id"]

@@ -39,5 +39,9 @@ def trip_get(*, user, trip_id: int) -> Trip:
 
 def trips_for_driver(*, user, on: datetime.date | None = None):
     on = on or timezone.localdate()
-    return (visible_to(Trip.objects.all(), user).filter(driver=user, date=on)
-            .select_related("vehicle").prefetch_related("stops__site", "stops__pickup__batch"))
+    return (
+        visible_to(Trip.objects.all(), user)
+        .filter(driver=user, date=on)
+        .select_related("vehicle")
+        .prefetch_related("stops__site", "stops__pickup__batch")
+    )

@@ -24,8 +24,14 @@ QUANTITY = {"max_digits": 12, "decimal_places": 3}
 
 
 def _site_visible(request, site_id: int, field: str = "site") -> Site:
-    return row_or_error(visible_to(Site.objects.select_related("organisation"), request.user), site_id, field,
-                        message="No such site.", code="unknown_site", status=404)
+    return row_or_error(
+        visible_to(Site.objects.select_related("organisation"), request.user),
+        site_id,
+        field,
+        message="No such site.",
+        code="unknown_site",
+        status=404,
+    )
 
 
 # --- Treatments ---------------------------------------------------------------------------------
@@ -48,15 +54,30 @@ class TreatmentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = TreatmentRecord
-        fields = ["id", "batch", "site", "operation", "final", "quantity_kg", "losses_kg", "treated_at", "outputs",
-                  "event", "created_at"]
+        fields = [
+            "id",
+            "batch",
+            "site",
+            "operation",
+            "final",
+            "quantity_kg",
+            "losses_kg",
+            "treated_at",
+            "outputs",
+            "event",
+            "created_at",
+        ]
 
     def get_site(self, record) -> dict:
         return {"id": record.site_id, "name": record.site.name}
 
     def get_event(self, record) -> dict:
-        return {"id": record.event_id, "event_id": str(record.event.event_id), "hash": record.event.hash,
-                "flags": [f for f in record.event.flags.split(",") if f]}
+        return {
+            "id": record.event_id,
+            "event_id": str(record.event.event_id),
+            "hash": record.event.hash,
+            "flags": [f for f in record.event.flags.split(",") if f],
+        }
 
 
 class TreatmentFilter(filters.FilterSet):
@@ -101,8 +122,11 @@ class TreatmentListCreateApi(generics.ListAPIView):
         values = dict(data.validated_data)
         outputs = [services.Output(**o) for o in values.pop("outputs", [])]
         record = services.treatment_record(
-            user=request.user, code=values.pop("batch"), outputs=outputs,
-            losses_kg=values.pop("losses_kg", None) or Decimal(0), **values,
+            user=request.user,
+            code=values.pop("batch"),
+            outputs=outputs,
+            losses_kg=values.pop("losses_kg", None) or Decimal(0),
+            **values,
         )
         record = selectors.treatment_list(user=request.user).get(pk=record.pk)
         return Response(TreatmentOutput(record).data, status=201)
@@ -131,20 +155,27 @@ class MassBalanceApi(APIView):
             return attrs
 
     @extend_schema(
-        parameters=[OpenApiParameter("site", int, required=True), OpenApiParameter("from", OpenApiTypes.DATE,
-                    required=True), OpenApiParameter("to", OpenApiTypes.DATE, required=True)],
+        parameters=[
+            OpenApiParameter("site", int, required=True),
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True),
+        ],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
         unknown = sorted(set(request.query_params) - {"site", "from", "to", "format"})
         if unknown:
             raise AppError("Unknown query parameters.", fields={k: ["Unknown query parameter."] for k in unknown})
-        params = {"site": request.query_params.get("site"), "date_from": request.query_params.get("from"),
-                  "date_to": request.query_params.get("to")}
+        params = {
+            "site": request.query_params.get("site"),
+            "date_from": request.query_params.get("from"),
+            "date_to": request.query_params.get("to"),
+        }
         data = self.InputSerializer(data={k: v for k, v in params.items() if v is not None})
         if not data.is_valid():
-            fields = {{"date_from": "from", "date_to": "to"}.get(k, k): [str(m) for m in v]
-                      for k, v in data.errors.items()}
+            fields = {
+                {"date_from": "from", "date_to": "to"}.get(k, k): [str(m) for m in v] for k, v in data.errors.items()
+            }
             raise AppError(next(f"{k}: {v[0]}" for k, v in fields.items()), fields=fields)
         site = _site_visible(request, data.validated_data["site"])
         balance = selectors.mass_balance(site, data.validated_data["date_from"], data.validated_data["date_to"])
@@ -160,8 +191,20 @@ class CapacityOutput(serializers.ModelSerializer):
 
     class Meta:
         model = RecyclerCapacity
-        fields = ["id", "organisation", "site", "site_name", "codes", "period_start", "period_end", "capacity_kg",
-                  "booked_kg", "remaining_kg", "price_per_t", "active"]
+        fields = [
+            "id",
+            "organisation",
+            "site",
+            "site_name",
+            "codes",
+            "period_start",
+            "period_end",
+            "capacity_kg",
+            "booked_kg",
+            "remaining_kg",
+            "price_per_t",
+            "active",
+        ]
 
     def get_remaining_kg(self, capacity) -> str:
         return str(capacity.capacity_kg - capacity.booked_kg)

@@ -20,8 +20,17 @@ def seed_demo(city) -> None:
     if RecyclerCapacity.objects.filter(organisation=renew, site=plant).exists():
         return
     year = datetime.date.today().year
-    RecyclerCapacity.objects.bulk_create([
-        RecyclerCapacity(organisation=renew, site=plant, codes=codes, period_start=datetime.date(year, 1, 1),
-                         period_end=datetime.date(year, 12, 31), capacity_kg=Decimal(capacity), price_per_t=price)
-        for codes, capacity, price in RENEW_CAPACITIES
-    ])
+    RecyclerCapacity.objects.bulk_create(
+        [
+            RecyclerCapacity(
+                organisation=renew,
+                site=plant,
+                codes=codes,
+                period_start=datetime.date(year, 1, 1),
+                period_end=datetime.date(year, 12, 31),
+                capacity_kg=Decimal(capacity),
+                price_per_t=price,
+            )
+            for codes, capacity, price in RENEW_CAPACITIES
+        ]
+    )

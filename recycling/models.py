@@ -14,8 +14,9 @@ class TreatmentRecord(models.Model):
     operation = models.CharField(max_length=4)
     final = models.BooleanField(help_text="False for interim operations (R12, R13, D13-D15)")
     quantity_kg = models.DecimalField(max_digits=12, decimal_places=3)
-    losses_kg = models.DecimalField(max_digits=12, decimal_places=3, default=0,
-                                    help_text="moisture, emissions, combustion: leaves the balance")
+    losses_kg = models.DecimalField(
+        max_digits=12, decimal_places=3, default=0, help_text="moisture, emissions, combustion: leaves the balance"
+    )
     treated_at = models.DateTimeField()
     event = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -51,18 +52,21 @@ class RecyclerCapacity(models.Model):
     period_end = models.DateField()
     capacity_kg = models.DecimalField(max_digits=16, decimal_places=3)
     booked_kg = models.DecimalField(max_digits=16, decimal_places=3, default=0)
-    price_per_t = models.DecimalField(max_digits=10, decimal_places=2, default=0,
-                                      help_text="CNY per tonne paid to the generator; negative = gate fee")
+    price_per_t = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, help_text="CNY per tonne paid to the generator; negative = gate fee"
+    )
     active = models.BooleanField(default=True)
 
     SCOPE = {"orgs": ("organisation",), "geo": ("site__location",)}
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(booked_kg__lte=models.F("capacity_kg")),
-                                   name="capacity_never_overbooked"),
-            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")),
-                                   name="capacity_period_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(booked_kg__lte=models.F("capacity_kg")), name="capacity_never_overbooked"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="capacity_period_ordered"
+            ),
         ]
 
 
@@ -81,8 +85,11 @@ class BatchOffer(models.Model):
     SCOPE = {"orgs": ("organisation", "claims__capacity__organisation"), "geo": ("batch__origin_site__location",)}
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["batch"], condition=models.Q(status="open"),
-                                               name="one_open_offer_per_batch")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch"], condition=models.Q(status="open"), name="one_open_offer_per_batch"
+            )
+        ]
 
 
 class Claim(models.Model):

@@ -52,9 +52,10 @@ def offer_list(*, user):
 
 
 def user_is_recycler(user) -> bool:
-    return getattr(user, "is_authenticated", False) and Membership.objects.filter(
-        user=user, organisation__is_recycler=True
-    ).exists()
+    return (
+        getattr(user, "is_authenticated", False)
+        and Membership.objects.filter(user=user, organisation__is_recycler=True).exists()
+    )
 
 
 def offer_addressable(*, user, pk: int) -> bool:
@@ -127,14 +128,20 @@ class MassBalance:
         q = lambda v: str(v.quantize(KG))  # noqa: E731
         return {
             "site": {"id": self.site.pk, "name": self.site.name},
-            "from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
-            "in_kg": q(self.in_kg), "received_kg": q(self.received_kg), "generated_kg": q(self.generated_kg),
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "in_kg": q(self.in_kg),
+            "received_kg": q(self.received_kg),
+            "generated_kg": q(self.generated_kg),
             "out_kg": q(self.out_kg),
-            "treated_kg": q(self.treated_kg), "interim_kg": q(self.interim_kg),
+            "treated_kg": q(self.treated_kg),
+            "interim_kg": q(self.interim_kg),
             "treated_by_operation": {op: q(v) for op, v in sorted(self.by_operation.items())},
             "outputs_kg": {"secondary": q(self.secondary_kg), "residue": q(self.residue_kg)},
-            "losses_kg": q(self.losses_kg), "consumed_kg": q(self.consumed_kg),
-            "opening_stock_kg": q(self.opening_stock_kg), "closing_stock_kg": q(self.closing_stock_kg),
+            "losses_kg": q(self.losses_kg),
+            "consumed_kg": q(self.consumed_kg),
+            "opening_stock_kg": q(self.opening_stock_kg),
+            "closing_stock_kg": q(self.closing_stock_kg),
             "stock_change_kg": q(self.stock_change_kg),
             "discrepancy_kg": q(self.discrepancy_kg),
             "discrepancy_pct": str(self.discrepancy_pct) if self.discrepancy_pct is not None else None,
@@ -174,8 +181,9 @@ def mass_balance(site: Site, date_from: dt.date, date_to: dt.date) -> MassBalanc
     mass available (opening stock + in), or is non-zero when nothing was available.
     """
     start, end = _local_midnight(date_from), _local_midnight(date_to + dt.timedelta(days=1))
-    balance = MassBalance(site=site, date_from=date_from, date_to=date_to,
-                          tolerance_pct=Decimal(str(settings.MASS_BALANCE_TOLERANCE_PCT)))
+    balance = MassBalance(
+        site=site, date_from=date_from, date_to=date_to, tolerance_pct=Decimal(str(settings.MASS_BALANCE_TOLERANCE_PCT))
+    )
     touched = LedgerEntry.objects.filter(site=site, event_time__lt=end, batch__isnull=False).values("batch_id")
     events = (
         LedgerEntry.objects.filter(batch_id__in=touched, event_time__lt=end)
@@ -288,8 +296,10 @@ def matches_for(*, batch: Batch, on: dt.date | None = None) -> dict:
     quantity = batch_weight(batch)
     where = batch.current_site or batch.origin_site
     candidates = [
-        c for c in RecyclerCapacity.objects.filter(active=True, period_start__lte=on, period_end__gte=on)
-        .select_related("site", "organisation").annotate(distance=Distance("site__location", where.location))
+        c
+        for c in RecyclerCapacity.objects.filter(active=True, period_start__lte=on, period_end__gte=on)
+        .select_related("site", "organisation")
+        .annotate(distance=Distance("site__location", where.location))
         .order_by("pk")
         if capacity_covers(c, batch)
     ]
@@ -305,16 +315,24 @@ def matches_for(*, batch: Batch, on: dt.date | None = None) -> dict:
         }
         score = sum((MATCH_WEIGHTS[k] * v for k, v in components.items()), Decimal(0))
         row = {
-            "capacity": capacity.pk, "organisation": {"id": capacity.organisation_id,
-                                                      "name": capacity.organisation.name},
+            "capacity": capacity.pk,
+            "organisation": {"id": capacity.organisation_id, "name": capacity.organisation.name},
             "site": {"id": capacity.site_id, "name": capacity.site.name},
-            "codes": capacity.codes, "period": [capacity.period_start.isoformat(), capacity.period_end.isoformat()],
-            "distance_km": str(km.quantize(Decimal("0.01"))), "remaining_kg": str(remaining.quantize(KG)),
-            "price_per_t": str(capacity.price_per_t), "fits": remaining >= quantity,
+            "codes": capacity.codes,
+            "period": [capacity.period_start.isoformat(), capacity.period_end.isoformat()],
+            "distance_km": str(km.quantize(Decimal("0.01"))),
+            "remaining_kg": str(remaining.quantize(KG)),
+            "price_per_t": str(capacity.price_per_t),
+            "fits": remaining >= quantity,
             "score": str(score.quantize(Decimal("0.0001"))),
-            "explanation": {k: {"value": str(v.quantize(Decimal("0.0001"))), "weight": str(MATCH_WEIGHTS[k]),
-                                "contribution": str((MATCH_WEIGHTS[k] * v).quantize(Decimal("0.0001")))}
-                            for k, v in components.items()},
+            "explanation": {
+                k: {
+                    "value": str(v.quantize(Decimal("0.0001"))),
+                    "weight": str(MATCH_WEIGHTS[k]),
+                    "contribution": str((MATCH_WEIGHTS[k] * v).quantize(Decimal("0.0001"))),
+                }
+                for k, v in components.items()
+            },
             "reason": None,
         }
         if remaining >= quantity:
@@ -328,12 +346,17 @@ def matches_for(*, batch: Batch, on: dt.date | None = None) -> dict:
     for rank, row in enumerate(ranked, start=1):
         row["rank"] = rank
     return {
-        "batch": batch.code, "waste_code": batch.waste.display_code, "quantity_kg": str(quantity),
-        "from_site": {"id": where.pk, "name": where.name}, "on": on.isoformat(),
+        "batch": batch.code,
+        "waste_code": batch.waste.display_code,
+        "quantity_kg": str(quantity),
+        "from_site": {"id": where.pk, "name": where.name},
+        "on": on.isoformat(),
         "weights": {k: str(v) for k, v in MATCH_WEIGHTS.items()},
-        "scoring": {"distance": f"1 / (1 + km / {DISTANCE_SCALE_KM})",
-                    "price": "(price - lowest) / (highest - lowest) among the candidates; 1 if all equal",
-                    "capacity": "(remaining - batch) / remaining, 0 when the batch does not fit",
-                    "score": "sum of weight x value; capacities the batch does not fit are listed after"},
+        "scoring": {
+            "distance": f"1 / (1 + km / {DISTANCE_SCALE_KM})",
+            "price": "(price - lowest) / (highest - lowest) among the candidates; 1 if all equal",
+            "capacity": "(remaining - batch) / remaining, 0 when the batch does not fit",
+            "score": "sum of weight x value; capacities the batch does not fit are listed after",
+        },
         "matches": ranked,
     }

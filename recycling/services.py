@@ -50,8 +50,12 @@ def _plant_check(*, user, batch: Batch) -> Site:
     if batch.holder_id != site.organisation_id:
         raise Conflict.field("batch", f"{batch.code} has not been accepted at {site.name}.", code="not_here")
     if not user.is_superuser and site.organisation_id not in user_organisation_ids(user):
-        raise AppError.field("batch", "Only the organisation running the site that holds this batch can treat it.",
-                             code="not_holder", status=403)
+        raise AppError.field(
+            "batch",
+            "Only the organisation running the site that holds this batch can treat it.",
+            code="not_holder",
+            status=403,
+        )
     membership_require(user=user, organisation=site.organisation, roles=PLANT_ROLES, field="batch")
     return site
 
@@ -68,14 +72,24 @@ def _balance_check(*, quantity_kg: Decimal, losses_kg: Decimal, outputs: list[Ou
         raise AppError("Output quantities must be greater than zero.", fields=fields)
     accounted = sum((o.quantity_kg for o in outputs), Decimal(0)) + losses_kg
     if accounted > quantity_kg:
-        message = (f"Outputs and losses add up to {accounted} kg, more than the {quantity_kg} kg treated: "
-                   "a treatment cannot create mass.")
+        message = (
+            f"Outputs and losses add up to {accounted} kg, more than the {quantity_kg} kg treated: "
+            "a treatment cannot create mass."
+        )
         raise AppError(message, code="unbalanced", fields={"outputs": [message]})
 
 
 @transaction.atomic
-def treatment_record(*, user, code: str, operation: str, quantity_kg: Decimal, losses_kg: Decimal = Decimal(0),
-                     treated_at: datetime | None = None, outputs: list[Output] | None = None) -> TreatmentRecord:
+def treatment_record(
+    *,
+    user,
+    code: str,
+    operation: str,
+    quantity_kg: Decimal,
+    losses_kg: Decimal = Decimal(0),
+    treated_at: datetime | None = None,
+    outputs: list[Output] | None = None,
+) -> TreatmentRecord:
     """Records an R/D operation on a batch held at its plant, and turns its outputs into new batches.
 
     Interim operations (R12, R13, D13-D15) leave the batch awaiting its final fate and cannot
@@ -89,32 +103,75 @@ def treatment_record(*, user, code: str, operation: str, quantity_kg: Decimal, l
     operation = operation.strip().upper()
     final = operation_is_final(operation, on=timezone.localdate(treated_at), field="operation")
     if not final and outputs:
-        raise AppError.field("outputs", f"{operation} is an interim operation: the batch awaits its final fate "
-                             "and produces no outputs yet.", code="interim")
+        raise AppError.field(
+            "outputs",
+            f"{operation} is an interim operation: the batch awaits its final fate and produces no outputs yet.",
+            code="interim",
+        )
     if batch.status in TERMINAL:
         raise Conflict.field("batch", f"{batch.code} is {batch.get_status_display().lower()}.", code="not_allowed")
     if treated_at < batch.generated_at:
         raise AppError.field("treated_at", "Is before the batch was generated.", code="out_of_order")
     _balance_check(quantity_kg=quantity_kg, losses_kg=losses_kg, outputs=outputs)
-    specs = [OutputSpec(kind=o.kind, quantity_kg=o.quantity_kg, material=o.material, grade=o.grade,
-                        waste_code=o.waste_code, code=batch_code_new(), field=f"outputs.{i}")
-             for i, o in enumerate(outputs)]
+    specs = [
+        OutputSpec(
+            kind=o.kind,
+            quantity_kg=o.quantity_kg,
+            material=o.material,
+            grade=o.grade,
+            waste_code=o.waste_code,
+            code=batch_code_new(),
+            field=f"outputs.{i}",
+        )
+        for i, o in enumerate(outputs)
+    ]
     batch, entry = batch_treat(
-        user=user, code=batch.code, operation=operation, quantity_kg=quantity_kg, event_time=treated_at,
-        data={"losses_kg": str(losses_kg), "outputs": [
-            {"batch": s.code, "kind": s.kind, "material": s.material, "grade": s.grade,
-             "quantity_kg": str(s.quantity_kg), "waste_code": s.waste_code or ""} for s in specs]},
+        user=user,
+        code=batch.code,
+        operation=operation,
+        quantity_kg=quantity_kg,
+        event_time=treated_at,
+        data={
+            "losses_kg": str(losses_kg),
+            "outputs": [
+                {
+                    "batch": s.code,
+                    "kind": s.kind,
+                    "material": s.material,
+                    "grade": s.grade,
+                    "quantity_kg": str(s.quantity_kg),
+                    "waste_code": s.waste_code or "",
+                }
+                for s in specs
+            ],
+        },
     )
     record = TreatmentRecord.objects.create(
-        site=site, batch=batch, operation=operation, final=final, quantity_kg=quantity_kg, losses_kg=losses_kg,
-        treated_at=treated_at, event=entry, created_by=user,
+        site=site,
+        batch=batch,
+        operation=operation,
+        final=final,
+        quantity_kg=quantity_kg,
+        losses_kg=losses_kg,
+        treated_at=treated_at,
+        event=entry,
+        created_by=user,
     )
-    children = batch_outputs_create(user=user, parent=batch, site=site, operation=operation, event_time=treated_at,
-                                    outputs=specs) if specs else []
-    TreatmentOutput.objects.bulk_create([
-        TreatmentOutput(record=record, kind=s.kind, material=s.material, grade=s.grade, quantity_kg=s.quantity_kg,
-                        batch=child) for s, child in zip(specs, children, strict=True)
-    ])
+    children = (
+        batch_outputs_create(
+            user=user, parent=batch, site=site, operation=operation, event_time=treated_at, outputs=specs
+        )
+        if specs
+        else []
+    )
+    TreatmentOutput.objects.bulk_create(
+        [
+            TreatmentOutput(
+                record=record, kind=s.kind, material=s.material, grade=s.grade, quantity_kg=s.quantity_kg, batch=child
+            )
+            for s, child in zip(specs, children, strict=True)
+        ]
+    )
     return record
 
 
@@ -134,8 +191,16 @@ def codes_canonical(*, codes: list[str], on: date, field: str = "codes") -> list
 
 
 @transaction.atomic
-def capacity_create(*, user, site: Site, codes: list[str], period_start: date, period_end: date,
-                    capacity_kg: Decimal, price_per_t: Decimal = Decimal(0)) -> RecyclerCapacity:
+def capacity_create(
+    *,
+    user,
+    site: Site,
+    codes: list[str],
+    period_start: date,
+    period_end: date,
+    capacity_kg: Decimal,
+    price_per_t: Decimal = Decimal(0),
+) -> RecyclerCapacity:
     membership_require(user=user, organisation=site.organisation, roles=CAPACITY_ROLES, field="site")
     if not site.active:
         raise AppError.field("site", "This site is not active.")
@@ -144,8 +209,13 @@ def capacity_create(*, user, site: Site, codes: list[str], period_start: date, p
     if capacity_kg <= 0 or capacity_kg > MAX_CAPACITY_KG:
         raise AppError.field("capacity_kg", f"Must be greater than zero and at most {MAX_CAPACITY_KG:,} kg.")
     return RecyclerCapacity.objects.create(
-        organisation=site.organisation, site=site, codes=codes_canonical(codes=codes, on=period_start),
-        period_start=period_start, period_end=period_end, capacity_kg=capacity_kg, price_per_t=price_per_t,
+        organisation=site.organisation,
+        site=site,
+        codes=codes_canonical(codes=codes, on=period_start),
+        period_start=period_start,
+        period_end=period_end,
+        capacity_kg=capacity_kg,
+        price_per_t=price_per_t,
     )
 
 
@@ -154,8 +224,9 @@ def batch_weight(batch: Batch) -> Decimal:
 
 
 def capacity_covers(capacity: RecyclerCapacity, batch: Batch) -> bool:
-    return batch.waste.code in capacity.codes or (bool(batch.waste.parent_code)
-                                                  and batch.waste.parent_code in capacity.codes)
+    return batch.waste.code in capacity.codes or (
+        bool(batch.waste.parent_code) and batch.waste.parent_code in capacity.codes
+    )
 
 
 @transaction.atomic
@@ -163,8 +234,9 @@ def offer_create(*, user, code: str) -> BatchOffer:
     batch = batch_visible_get(user=user, code=code)
     membership_require(user=user, organisation=batch.holder, field="batch")
     if batch.status in TERMINAL or batch.status == BatchStatus.IN_TRANSIT:
-        raise Conflict.field("batch", f"A batch that is {batch.get_status_display().lower()} cannot be offered.",
-                             code="not_allowed")
+        raise Conflict.field(
+            "batch", f"A batch that is {batch.get_status_display().lower()} cannot be offered.", code="not_allowed"
+        )
     if BatchOffer.objects.filter(batch=batch, status=OfferStatus.OPEN).exists():
         raise Conflict.field("batch", f"{batch.code} is already on offer.", code="already_offered")
     try:
@@ -192,8 +264,9 @@ def offer_claim(*, user, offer_id: int, capacity_id: int) -> Claim:
     if not capacity.active or not capacity.period_start <= today <= capacity.period_end:
         raise AppError.field("capacity", "This capacity is not active today.", code="inactive")
     if not capacity_covers(capacity, offer.batch):
-        raise AppError.field("capacity", f"This capacity does not accept {offer.batch.waste.display_code}.",
-                             code="not_accepted")
+        raise AppError.field(
+            "capacity", f"This capacity does not accept {offer.batch.waste.display_code}.", code="not_accepted"
+        )
     quantity = batch_weight(offer.batch)
     if BatchOffer.objects.filter(pk=offer.pk, status=OfferStatus.OPEN).update(status=OfferStatus.CLAIMED) != 1:
         raise Conflict.field("offer", "This offer was claimed by someone else.", code="not_open")
@@ -203,6 +276,7 @@ def offer_claim(*, user, offer_id: int, capacity_id: int) -> Claim:
     )
     if booked != 1:
         # Raising rolls the offer back to open: the transaction is all or nothing.
-        raise Conflict.field("capacity", f"Booking {quantity} kg goes beyond remaining capacity.",
-                             code="beyond_capacity")
+        raise Conflict.field(
+            "capacity", f"Booking {quantity} kg goes beyond remaining capacity.", code="beyond_capacity"
+        )
     return Claim.objects.create(offer=offer, capacity=capacity, quantity_kg=quantity, claimed_by=user)

@@ -52,16 +52,29 @@ def city(db):
     regulator, regulator_org, _ = persona("regulator", roles=[Role.REGULATOR], site_kind=None)
     jurisdiction_for(regulator_org)
     outsider, outsider_org, outsider_site = persona(
-        "outsider", roles=[Role.GENERATOR], site_kind=SiteKind.GENERATION, bbox=ELSEWHERE_BBOX,
+        "outsider",
+        roles=[Role.GENERATOR],
+        site_kind=SiteKind.GENERATION,
+        bbox=ELSEWHERE_BBOX,
         district="650102",
     )
     return SimpleNamespace(
-        generator=generator, generator_org=generator_org, generation_site=generation_site,
-        hauler=hauler, hauler_org=hauler_org,
-        operator=operator, operator_org=operator_org, transfer=transfer,
-        recycler=recycler, recycler_org=recycler_org, plant=plant,
-        regulator=regulator, regulator_org=regulator_org,
-        outsider=outsider, outsider_org=outsider_org, outsider_site=outsider_site,
+        generator=generator,
+        generator_org=generator_org,
+        generation_site=generation_site,
+        hauler=hauler,
+        hauler_org=hauler_org,
+        operator=operator,
+        operator_org=operator_org,
+        transfer=transfer,
+        recycler=recycler,
+        recycler_org=recycler_org,
+        plant=plant,
+        regulator=regulator,
+        regulator_org=regulator_org,
+        outsider=outsider,
+        outsider_org=outsider_org,
+        outsider_site=outsider_site,
     )
 
 
@@ -118,9 +131,27 @@ def celery_worker(transactional_db):
     env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
     log = open(Path(settings.VAR_DIR) / "test-worker.log", "ab")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "info",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=1.0, destination=[f"test-{os.getpid()}@{os.uname().nodename}"]):

@@ -11,7 +11,7 @@ from django.contrib.gis.geos import MultiPolygon
 from stdnum.cn import uscc
 
 from waste.geo import bbox_polygon, point
-from waste.models import IdScheme, Jurisdiction, Membership, MemberRole, Organisation, Site, SiteKind
+from waste.models import IdScheme, Jurisdiction, MemberRole, Membership, Organisation, Site, SiteKind
 
 # Central Tianjin; geometry in tests is drawn from this box.
 CITY_BBOX = (117.10, 39.05, 117.30, 39.20)
@@ -24,7 +24,10 @@ def uscc_code(seq: int) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def city_point(bbox=CITY_BBOX, rng=random.Random(7)):
+_RNG = random.Random(7)  # deterministic points across runs
+
+
+def city_point(bbox=CITY_BBOX, rng=_RNG):
     return point(rng.uniform(bbox[0], bbox[2]), rng.uniform(bbox[1], bbox[3]))
 
 
@@ -74,8 +77,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = MemberRole.ADMIN
 
 
-def persona(username: str, *, roles: list[str], site_kind: str | None, bbox=CITY_BBOX, member_role="admin",
-            district="120101"):
+def persona(
+    username: str, *, roles: list[str], site_kind: str | None, bbox=CITY_BBOX, member_role="admin", district="120101"
+):
     """A user who administers an organisation with the given roles and, optionally, one site."""
     org = OrganisationFactory(
         name=f"{username.title()} Ltd", district_code=district, **{f"is_{r}": True for r in roles}
@@ -84,7 +88,8 @@ def persona(username: str, *, roles: list[str], site_kind: str | None, bbox=CITY
     MembershipFactory(user=user, organisation=org, role=member_role)
     site = (
         SiteFactory(organisation=org, kind=site_kind, location=city_point(bbox), district_code=district)
-        if site_kind else None
+        if site_kind
+        else None
     )
     return user, org, site
 

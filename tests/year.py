@@ -31,23 +31,35 @@ class Driver:
     user: object
 
     def make(self, site, code: str, kg, when: datetime.datetime) -> Batch:
-        return batch_create(user=self.user, site=site, waste_code=code, quantity_kg=Decimal(str(kg)),
-                            generated_at=when)
+        return batch_create(user=self.user, site=site, waste_code=code, quantity_kg=Decimal(str(kg)), generated_at=when)
 
-    def ship(self, batches: list[Batch], *, to, carrier, when: datetime.datetime, receive=True,
-             weights: dict | None = None) -> list[Batch]:
+    def ship(
+        self, batches: list[Batch], *, to, carrier, when: datetime.datetime, receive=True, weights: dict | None = None
+    ) -> list[Batch]:
         """Manifest, consignor's signature, pickup; then (unless ``receive`` is False) receipt and signature."""
-        manifest = manifest_create(user=self.user, from_site=batches[0].current_site, to_site=to, carriers=[carrier],
-                                   batches=[b.code for b in batches])
+        manifest = manifest_create(
+            user=self.user,
+            from_site=batches[0].current_site,
+            to_site=to,
+            carriers=[carrier],
+            batches=[b.code for b in batches],
+        )
         manifest_sign(user=self.user, number=manifest.number, role="consignor")
         for b in batches:
             batch_act(code=b.code, act=Act(user=self.user, action="pickup", event_time=when))
         if receive:
             for b in batches:
                 weight = (weights or {}).get(b.code)
-                batch_act(code=b.code, act=Act(user=self.user, action="receive", event_time=when
-                                               + datetime.timedelta(hours=2), site=to,
-                                               weight_kg=Decimal(str(weight)) if weight is not None else None))
+                batch_act(
+                    code=b.code,
+                    act=Act(
+                        user=self.user,
+                        action="receive",
+                        event_time=when + datetime.timedelta(hours=2),
+                        site=to,
+                        weight_kg=Decimal(str(weight)) if weight is not None else None,
+                    ),
+                )
             manifest_sign(user=self.user, number=manifest.number, role="receiver", decision="accept")
         return [Batch.objects.get(pk=b.pk) for b in batches]
 
@@ -58,8 +70,9 @@ class Driver:
         return batch_consolidate(user=self.user, codes=[b.code for b in batches], site=site, event_time=when)
 
     def split(self, batch: Batch, parts: list, when: datetime.datetime) -> list[Batch]:
-        return batch_split(user=self.user, code=batch.code, quantities=[Decimal(str(p)) for p in parts],
-                           event_time=when)
+        return batch_split(
+            user=self.user, code=batch.code, quantities=[Decimal(str(p)) for p in parts], event_time=when
+        )
 
 
 def driver() -> Driver:
@@ -83,17 +96,36 @@ def drive_year(city, *, year: int | None = None, seed: int = 2026, batches_per_m
     year = year or timezone.localdate().year - 1
     d = driver()
     s, o = city.sites, city.organisations
-    for key, codes, ops in [("renew_plant", ["HH-R", "HH-K"], ["R3", "R4", "R9"]),
-                            ("landfill_site", ["HH-O", "HH-K"], ["D1"])]:
-        Permit.objects.get_or_create(site=s[key], number=f"YEAR-{key}", defaults={
-            "codes": codes, "operations": ops, "annual_quantity_kg": Decimal(10**8),
-            "valid_from": datetime.date(year - 1, 1, 1), "valid_until": datetime.date(year + 5, 12, 31)})
-    IndicatorInput.objects.get_or_create(district_code="120000", organisation=None, year=year,
-                                         name="industrial_value_added_cny",
-                                         defaults={"value": Decimal("150000000")})
-    result = Year(city=city, year=year, expected={k: dict.fromkeys(
-        ("generated", "utilised", "disposed", "stored", "dumped"), Decimal(0)) for k in
-        ("general", "hazardous", "household")})
+    for key, codes, ops in [
+        ("renew_plant", ["HH-R", "HH-K"], ["R3", "R4", "R9"]),
+        ("landfill_site", ["HH-O", "HH-K"], ["D1"]),
+    ]:
+        Permit.objects.get_or_create(
+            site=s[key],
+            number=f"YEAR-{key}",
+            defaults={
+                "codes": codes,
+                "operations": ops,
+                "annual_quantity_kg": Decimal(10**8),
+                "valid_from": datetime.date(year - 1, 1, 1),
+                "valid_until": datetime.date(year + 5, 12, 31),
+            },
+        )
+    IndicatorInput.objects.get_or_create(
+        district_code="120000",
+        organisation=None,
+        year=year,
+        name="industrial_value_added_cny",
+        defaults={"value": Decimal("150000000")},
+    )
+    result = Year(
+        city=city,
+        year=year,
+        expected={
+            k: dict.fromkeys(("generated", "utilised", "disposed", "stored", "dumped"), Decimal(0))
+            for k in ("general", "hazardous", "household")
+        },
+    )
     e = result.expected
     # (origin site, code, stream, destination, operation or None, via transfer station)
     flows = [

@@ -25,8 +25,17 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(models.Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "identifier_scheme", "identifier", "district_code", "is_generator", "is_hauler",
-                    "is_site_operator", "is_recycler", "is_regulator"]
+    list_display = [
+        "name",
+        "identifier_scheme",
+        "identifier",
+        "district_code",
+        "is_generator",
+        "is_hauler",
+        "is_site_operator",
+        "is_recycler",
+        "is_regulator",
+    ]
     list_filter = ["is_generator", "is_hauler", "is_site_operator", "is_recycler", "is_regulator"]
     search_fields = ["name", "identifier"]
     inlines = [MembershipInline]

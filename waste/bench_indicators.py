@@ -49,13 +49,20 @@ TARGET_SECONDS = 2.0
 
 def indicators_subcommand(parser):
     """Full-year indicator report over a generated year of ~N ledger rows (target <= 2 s for 1,000,000)."""
-    parser.add_argument("--rows", type=int, default=1_000_000,
-                        help="ledger rows to generate in a bench database (PostGIS only); 0: use the configured "
-                             "database as it is")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=1_000_000,
+        help="ledger rows to generate in a bench database (PostGIS only); 0: use the configured database as it is",
+    )
     parser.add_argument("--year", type=int, default=timezone.localdate().year - 1)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--group", choices=["all", *GROUPINGS], default="all",
-                        help="which report to time ('' the whole city; default: all of them)")
+    parser.add_argument(
+        "--group",
+        choices=["all", *GROUPINGS],
+        default="all",
+        help="which report to time ('' the whole city; default: all of them)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--db-name", default="", help="bench database (default: <configured name>_bench_indicators)")
     parser.add_argument("--keep-db", action="store_true")
@@ -64,9 +71,16 @@ def indicators_subcommand(parser):
     def handle(options, stdout):
         groups = GROUPINGS if options["group"] == "all" else (options["group"],)
         return run_indicators_bench(
-            stdout=stdout, rows=options["rows"], year=options["year"], repeat=max(1, options["repeat"]),
-            groups=groups, seed=options["seed"], db_name=options["db_name"], keep_db=options["keep_db"],
-            json_path=options["json_path"])
+            stdout=stdout,
+            rows=options["rows"],
+            year=options["year"],
+            repeat=max(1, options["repeat"]),
+            groups=groups,
+            seed=options["seed"],
+            db_name=options["db_name"],
+            keep_db=options["keep_db"],
+            json_path=options["json_path"],
+        )
 
     return handle
 
@@ -99,12 +113,46 @@ HAULER_OF = {"household": "cityclean", "general": "cityclean", "hazardous": "jin
 TRANSFER = "ts_dongli"
 KG = Decimal("0.001")
 SPLIT_SMALL = Decimal(100)  # the part of a consolidated load burned for energy (R1) at the plant, as in tests/year.py
-BATCH_COLUMNS = ("id", "code", "organisation_id", "origin_site_id", "waste_id", "description", "main_components",
-                 "quantity_kg", "estimated", "physical_form", "containers", "hazard_traits", "is_hazardous", "status",
-                 "current_site_id", "holder_id", "last_weight_kg", "final_operation", "generated_at", "created_at",
-                 "updated_at")
-LEDGER_COLUMNS = ("shard", "seq", "prev_hash", "hash", "event_id", "event_type", "batch_id", "batch_code",
-                  "organisation_id", "site_id", "quantity_kg", "event_time", "recorded_at", "flags", "data")
+BATCH_COLUMNS = (
+    "id",
+    "code",
+    "organisation_id",
+    "origin_site_id",
+    "waste_id",
+    "description",
+    "main_components",
+    "quantity_kg",
+    "estimated",
+    "physical_form",
+    "containers",
+    "hazard_traits",
+    "is_hazardous",
+    "status",
+    "current_site_id",
+    "holder_id",
+    "last_weight_kg",
+    "final_operation",
+    "generated_at",
+    "created_at",
+    "updated_at",
+)
+LEDGER_COLUMNS = (
+    "shard",
+    "seq",
+    "prev_hash",
+    "hash",
+    "event_id",
+    "event_type",
+    "batch_id",
+    "batch_code",
+    "organisation_id",
+    "site_id",
+    "quantity_kg",
+    "event_time",
+    "recorded_at",
+    "flags",
+    "data",
+)
 
 
 class Year:
@@ -131,9 +179,29 @@ class Year:
         from stdnum.iso7064 import mod_37_36
 
         code += mod_37_36.calc_check_digit(code)
-        self.batches.append([len(self.batches) + 1, code, org.pk, origin.pk, entry.pk, description, "", kg, False,
-                             "solid", "[]", entry.hazard_traits, entry.is_hazardous, status,
-                             current.pk if current else None, holder.pk, weight, op, when])
+        self.batches.append(
+            [
+                len(self.batches) + 1,
+                code,
+                org.pk,
+                origin.pk,
+                entry.pk,
+                description,
+                "",
+                kg,
+                False,
+                "solid",
+                "[]",
+                entry.hazard_traits,
+                entry.is_hazardous,
+                status,
+                current.pk if current else None,
+                holder.pk,
+                weight,
+                op,
+                when,
+            ]
+        )
         return len(self.batches)
 
     def _set(self, batch_id: int, **values):
@@ -168,10 +236,27 @@ class Year:
             cohort = not prior
             if cohort:
                 self.expected[stream]["generated"] += float(kg)
-            bid = self._batch(org=org, origin=site, entry=entry, kg=kg, status="generated", current=site,
-                              holder=org, weight=None, op="", when=generated)
-            self._event(generated, bid, "generated", org, site, kg,
-                        {"waste_code": entry.code, "catalog": f"{CATALOG_OF[stream]}@bench"})
+            bid = self._batch(
+                org=org,
+                origin=site,
+                entry=entry,
+                kg=kg,
+                status="generated",
+                current=site,
+                holder=org,
+                weight=None,
+                op="",
+                when=generated,
+            )
+            self._event(
+                generated,
+                bid,
+                "generated",
+                org,
+                site,
+                kg,
+                {"waste_code": entry.code, "catalog": f"{CATALOG_OF[stream]}@bench"},
+            )
             when = generated
             if stream == "hazardous":  # into the enterprise's hazardous waste store, out again at pickup
                 when += datetime.timedelta(minutes=rng.randrange(10, 120))
@@ -196,8 +281,9 @@ class Year:
             if rng.random() < 0.4:  # weighed at the gate
                 weight = (kg * Decimal(rng.uniform(0.97, 1.02))).quantize(KG)
             self._event(received, bid, "received", to.organisation, to, weight)
-            self._set(bid, status="received", current_site_id=to.pk, holder_id=to.organisation.pk,
-                      last_weight_kg=weight)
+            self._set(
+                bid, status="received", current_site_id=to.pk, holder_id=to.organisation.pk, last_weight_kg=weight
+            )
             w = weight or kg
             if via:
                 self.pending.append((bid, w, stream, cohort, received, dest, entry))
@@ -222,9 +308,19 @@ class Year:
         total = sum((p[1] for p in parents), Decimal(0))
         dest, entry = parents[-1][5], parents[-1][6]
         ts_org = transfer.organisation
-        child = self._batch(org=ts_org, origin=transfer, entry=entry, kg=total, status="split", current=dest,
-                            holder=dest.organisation, weight=total, op="", when=when,
-                            description="Consolidated")
+        child = self._batch(
+            org=ts_org,
+            origin=transfer,
+            entry=entry,
+            kg=total,
+            status="split",
+            current=dest,
+            holder=dest.organisation,
+            weight=total,
+            op="",
+            when=when,
+            description="Consolidated",
+        )
         for bid, w, *_ in parents:
             self.links.append((bid, child, "consolidation", w))
             self._set(bid, status="consolidated")
@@ -238,9 +334,19 @@ class Year:
         self._event(split, child, "split", dest.organisation, dest, total)
         small = min(SPLIT_SMALL, (total / 10).quantize(KG))
         for part, op in ((total - small, "D10"), (small, "R1")):
-            leaf = self._batch(org=dest.organisation, origin=dest, entry=entry, kg=part, status="treated",
-                               current=dest, holder=dest.organisation, weight=part, op=op, when=split,
-                               description="Split")
+            leaf = self._batch(
+                org=dest.organisation,
+                origin=dest,
+                entry=entry,
+                kg=part,
+                status="treated",
+                current=dest,
+                holder=dest.organisation,
+                weight=part,
+                op=op,
+                when=split,
+                description="Split",
+            )
             self.links.append((child, leaf, "split", part))
             self._event(split, leaf, "split", dest.organisation, dest, part)
             treated = split + datetime.timedelta(days=self.rng.uniform(0.5, 10))
@@ -292,7 +398,7 @@ def _load(conn, y: Year, *, shards: int) -> dict:
         chunk = 100_000
         for first in range(0, len(y.events), chunk):
             buffer = io.StringIO()
-            for when, bid, event_type, org, site, quantity, data in y.events[first:first + chunk]:
+            for when, bid, event_type, org, site, quantity, data in y.events[first : first + chunk]:
                 code = codes[bid - 1]
                 shard = shard_of.get(bid)
                 if shard is None:
@@ -304,12 +410,48 @@ def _load(conn, y: Year, *, shards: int) -> dict:
                 when_text = ledger.text_time(when)
                 recorded = ledger.text_time(when + datetime.timedelta(seconds=2))
                 body = ledger.canonical_json(data)
-                digest = ledger.entry_hash([str(shard), str(seq), prev, event_id, event_type, code, str(org), "",
-                                            str(site or ""), "", quantity_text, when_text, recorded, "", body])
+                digest = ledger.entry_hash(
+                    [
+                        str(shard),
+                        str(seq),
+                        prev,
+                        event_id,
+                        event_type,
+                        code,
+                        str(org),
+                        "",
+                        str(site or ""),
+                        "",
+                        quantity_text,
+                        when_text,
+                        recorded,
+                        "",
+                        body,
+                    ]
+                )
                 heads[shard] = (seq, digest)
-                buffer.write("\t".join([str(shard), str(seq), prev, digest, event_id, event_type, str(bid), code,
-                                        str(org), str(site) if site else "\\N", quantity_text or "\\N", when_text,
-                                        recorded, "", body.replace("\\", "\\\\")]) + "\n")
+                buffer.write(
+                    "\t".join(
+                        [
+                            str(shard),
+                            str(seq),
+                            prev,
+                            digest,
+                            event_id,
+                            event_type,
+                            str(bid),
+                            code,
+                            str(org),
+                            str(site) if site else "\\N",
+                            quantity_text or "\\N",
+                            when_text,
+                            recorded,
+                            "",
+                            body.replace("\\", "\\\\"),
+                        ]
+                    )
+                    + "\n"
+                )
             with cursor.copy(f"COPY waste_ledgerentry ({', '.join(LEDGER_COLUMNS)}) FROM STDIN") as copy:
                 copy.write(buffer.getvalue())
         cursor.execute("DELETE FROM waste_ledgerhead")
@@ -317,8 +459,9 @@ def _load(conn, y: Year, *, shards: int) -> dict:
             for shard, (seq, digest) in heads.items():
                 copy.write_row((shard, seq, digest))
         for table in ("waste_batch", "waste_batchlink"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                           f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
     conn.commit()
     timings["copy_seconds"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
@@ -346,8 +489,11 @@ def _time(fn, repeat: int) -> tuple[list[float], object]:
 
 
 def _figures(timings: list[float]) -> dict:
-    return {"p50_s": round(statistics.median(timings), 4), "max_s": round(max(timings), 4),
-            "runs": [round(t, 4) for t in timings]}
+    return {
+        "p50_s": round(statistics.median(timings), 4),
+        "max_s": round(max(timings), 4),
+        "runs": [round(t, 4) for t in timings],
+    }
 
 
 def _identity(balance: dict) -> list[str]:
@@ -372,8 +518,18 @@ def _against(balance: dict, expected: dict) -> list[str]:
     return bad
 
 
-def run_indicators_bench(*, stdout: TextIO, rows: int, year: int, repeat: int, groups=GROUPINGS, seed: int = 2026,
-                         db_name: str = "", keep_db: bool = False, json_path: str = "") -> dict:
+def run_indicators_bench(
+    *,
+    stdout: TextIO,
+    rows: int,
+    year: int,
+    repeat: int,
+    groups=GROUPINGS,
+    seed: int = 2026,
+    db_name: str = "",
+    keep_db: bool = False,
+    json_path: str = "",
+) -> dict:
     from django.conf import settings
     from django.core.management.base import CommandError
     from django.db import connection
@@ -391,9 +547,11 @@ def run_indicators_bench(*, stdout: TextIO, rows: int, year: int, repeat: int, g
         return _finish(stdout, report, json_path)
     if connection.vendor != "postgresql":
         backend = "SpatiaLite" if connection.vendor == "sqlite" else connection.vendor
-        raise CommandError(f"bench indicators --rows N builds its own PostGIS database and measures PostgreSQL only, "
-                           f"not {backend}: set DATABASE_URL=postgis://… (or --rows 0 to time the report over the "
-                           f"configured {backend} database as it is)")
+        raise CommandError(
+            f"bench indicators --rows N builds its own PostGIS database and measures PostgreSQL only, "
+            f"not {backend}: set DATABASE_URL=postgis://… (or --rows 0 to time the report over the "
+            f"configured {backend} database as it is)"
+        )
     db = dict(settings.DATABASES["default"])
     name = db_name or f"{db['NAME']}_bench_indicators"
     if name == db["NAME"]:
@@ -413,29 +571,43 @@ def run_indicators_bench(*, stdout: TextIO, rows: int, year: int, repeat: int, g
         from waste.models import IndicatorInput
 
         # The city's industrial value added, as tests/year.py gives it (the intensity's denominator).
-        IndicatorInput.objects.create(district_code=CITY_DISTRICT, organisation=None, year=year,
-                                      name="industrial_value_added_cny", value=Decimal(VALUE_ADDED_CNY))
+        IndicatorInput.objects.create(
+            district_code=CITY_DISTRICT,
+            organisation=None,
+            year=year,
+            name="industrial_value_added_cny",
+            value=Decimal(VALUE_ADDED_CNY),
+        )
         entries = {}
         for _, code, stream, *_ in FLOWS:
-            entries[code] = CatalogEntry.objects.select_related("catalog").get(catalog__key=CATALOG_OF[stream],
-                                                                                code=code)
+            entries[code] = CatalogEntry.objects.select_related("catalog").get(
+                catalog__key=CATALOG_OF[stream], code=code
+            )
         report["setup_seconds"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
-        y = Year(year=year, rows=rows, seed=seed, city=city, entries=entries,
-                 vanished_hours=settings.VANISHED_AFTER_HOURS, tz=timezone.get_current_timezone())
+        y = Year(
+            year=year,
+            rows=rows,
+            seed=seed,
+            city=city,
+            entries=entries,
+            vanished_hours=settings.VANISHED_AFTER_HOURS,
+            tz=timezone.get_current_timezone(),
+        )
         y.build()
         report["build_seconds"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
         with _pg(db, name, autocommit=False) as conn:
             report.update(_load(conn, y, shards=settings.LEDGER_SHARDS))
         report["load_seconds"] = round(time.perf_counter() - t0, 2)
-        say(f"generated {report['batches']:,} batches, {report['links']:,} lineage links and "
+        say(
+            f"generated {report['batches']:,} batches, {report['links']:,} lineage links and "
             f"{report['ledger_rows']:,} ledger rows in {report['build_seconds']} s; COPY (with the ledger's hash chains"
             f"{', foreign-key triggers skipped' if report['load']['fk_checks_skipped'] else ''}) "
             f"{report['load']['copy_seconds']} s, VACUUM ANALYZE {report['load']['vacuum_analyze_seconds']} s; "
-            f"setup (migrate, catalogs, demo city) {report['setup_seconds']} s")
-        say("ledger hash chains are built per shard but not verified in this bench (the indicators never read "
-            "hashes)")
+            f"setup (migrate, catalogs, demo city) {report['setup_seconds']} s"
+        )
+        say("ledger hash chains are built per shard but not verified in this bench (the indicators never read hashes)")
         expected = {s: dict(v) for s, v in y.expected.items()}
         del y
         report.update(_measure(say, year=year, repeat=repeat, groups=groups, expected=expected))
@@ -469,9 +641,12 @@ def _measure(say, *, year: int, repeat: int, groups, expected: dict | None) -> d
     out["baseline"] = {"sql": BASELINE_SQL, **_figures(timings)}
     out["reports"], problems = {}, []
     for group in groups:
+
         def run(group=group):
-            return indicators.indicators_compute(scope=scope, date_from=datetime.date(year, 1, 1),
-                                                 date_to=datetime.date(year, 12, 31), group=group)
+            return indicators.indicators_compute(
+                scope=scope, date_from=datetime.date(year, 1, 1), date_to=datetime.date(year, 12, 31), group=group
+            )
+
         timings, result = _time(run, repeat)
         figures = _figures(timings)
         bad = _identity(result["balance"])
@@ -498,29 +673,48 @@ def _measure(say, *, year: int, repeat: int, groups, expected: dict | None) -> d
 
 def _finish(out: TextIO, r: dict, json_path: str) -> dict:
     base = r["baseline"]
-    out.write(f"\nfull-year indicator report {r['year']}: {r['ledger_rows']:,} ledger rows, {r['batches']:,} "
-              f"batches, {len(base['runs'])} runs each\n")
+    out.write(
+        f"\nfull-year indicator report {r['year']}: {r['ledger_rows']:,} ledger rows, {r['batches']:,} "
+        f"batches, {len(base['runs'])} runs each\n"
+    )
     out.write(f"{'query':<44}{'p50 s':>9}{'max s':>9}{'× baseline':>12}{'groups':>8}  identity\n")
-    out.write(f"{'baseline: SUM(quantity_kg) GROUP BY event_type':<44}{base['p50_s']:>9.3f}{base['max_s']:>9.3f}"
-              f"{1:>12.1f}{'':>8}\n")
+    out.write(
+        f"{'baseline: SUM(quantity_kg) GROUP BY event_type':<44}{base['p50_s']:>9.3f}{base['max_s']:>9.3f}"
+        f"{1:>12.1f}{'':>8}\n"
+    )
     for key, f in r["reports"].items():
         label = "report, whole city" if key == "city" else f"report by {key}"
         ratio = f"{f['p50_s'] / base['p50_s']:.1f}" if base["p50_s"] else "-"
-        out.write(f"{label:<44}{f['p50_s']:>9.3f}{f['max_s']:>9.3f}{ratio:>12}{f.get('groups', ''):>8}  "
-                  f"{'holds' if f['identity_holds'] else 'BROKEN'}\n")
+        out.write(
+            f"{label:<44}{f['p50_s']:>9.3f}{f['max_s']:>9.3f}{ratio:>12}{f.get('groups', ''):>8}  "
+            f"{'holds' if f['identity_holds'] else 'BROKEN'}\n"
+        )
     if "balance" in r:
-        out.write(f"\n{'stream':<11}" + "".join(f"{h:>14}" for h in ("generated t", "utilised t", "disposed t",
-                                                                          "stored t", "dumped t", "residual t")) + "\n")
+        out.write(
+            f"\n{'stream':<11}"
+            + "".join(
+                f"{h:>14}" for h in ("generated t", "utilised t", "disposed t", "stored t", "dumped t", "residual t")
+            )
+            + "\n"
+        )
         for stream, b in r["balance"].items():
-            out.write(f"{stream:<11}" + "".join(f"{b[f'{k}_kg'] / 1000:>14,.3f}" for k in (
-                "generated", "utilised", "disposed", "stored", "dumped", "residual")) + "\n")
+            out.write(
+                f"{stream:<11}"
+                + "".join(
+                    f"{b[f'{k}_kg'] / 1000:>14,.3f}"
+                    for k in ("generated", "utilised", "disposed", "stored", "dumped", "residual")
+                )
+                + "\n"
+            )
         out.write("rates: " + ", ".join(f"{k} {v}" for k, v in r["indicators"].items()) + "\n")
     worst = max(f["max_s"] for f in r["reports"].values())
     r["within_target"] = worst <= r["target_s"]
-    out.write(f"\nslowest report run {worst:.3f} s (target <= {r['target_s']:.0f} s): "
-              f"{'met' if r['within_target'] else 'NOT met'}; identity generated = utilised + stored + disposed + "
-              f"dumped + residual: {'holds' if not r['problems'] else 'BROKEN'}"
-              f"{' (and matches the generated data)' if not r['problems'] and 'rows_requested' in r else ''}\n")
+    out.write(
+        f"\nslowest report run {worst:.3f} s (target <= {r['target_s']:.0f} s): "
+        f"{'met' if r['within_target'] else 'NOT met'}; identity generated = utilised + stored + disposed + "
+        f"dumped + residual: {'holds' if not r['problems'] else 'BROKEN'}"
+        f"{' (and matches the generated data)' if not r['problems'] and 'rows_requested' in r else ''}\n"
+    )
     for p in r["problems"]:
         out.write(f"  ! {p}\n")
     if json_path:

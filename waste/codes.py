@@ -27,6 +27,6 @@ def batch_code_valid(code: str) -> bool:
     return (
         len(code) == len(PREFIX) + BODY_LENGTH + 1
         and code.startswith(PREFIX)
-        and all(c in ALPHABET for c in code[len(PREFIX):-1])
+        and all(c in ALPHABET for c in code[len(PREFIX) : -1])
         and mod_37_36.is_valid(code)
     )

@@ -17,8 +17,7 @@ from django.utils import timezone
 from waste.labels import public_url
 
 CBV = "https://ref.gs1.org/cbv/"
-CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-           {"zw": f"{settings.PUBLIC_BASE_URL}/voc/"}]
+CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"zw": f"{settings.PUBLIC_BASE_URL}/voc/"}]
 
 # event type -> (EPCIS type, action, bizStep, disposition)
 MAPPING = {
@@ -48,7 +47,8 @@ def event(entry) -> dict:
         "type": kind,
         "eventID": f"urn:uuid:{entry.event_id}",
         "eventTime": entry.event_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "eventTimeZoneOffset": timezone.localtime(entry.event_time).strftime("%z")[:3] + ":"
+        "eventTimeZoneOffset": timezone.localtime(entry.event_time).strftime("%z")[:3]
+        + ":"
         + timezone.localtime(entry.event_time).strftime("%z")[3:],
         "recordTime": entry.recorded_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "bizStep": step,
@@ -62,8 +62,11 @@ def event(entry) -> dict:
         out["bizLocation"] = {"id": f"{settings.PUBLIC_BASE_URL}/sites/{entry.site_id}"}
     if entry.location is not None:
         out["readPoint"] = {"id": f"geo:{entry.location.y:.7f},{entry.location.x:.7f}"}
-    quantity = [{"epcClass": _epc(entry.batch_code), "quantity": float(entry.quantity_kg), "uom": "KGM"}] \
-        if entry.quantity_kg is not None else []
+    quantity = (
+        [{"epcClass": _epc(entry.batch_code), "quantity": float(entry.quantity_kg), "uom": "KGM"}]
+        if entry.quantity_kg is not None
+        else []
+    )
     if kind == "ObjectEvent":
         out["action"] = action
         out["epcList"] = [_epc(entry.batch_code)]

@@ -65,8 +65,13 @@ VALUE_ADDED = "industrial_value_added_cny"
 STREAMS = ("general", "hazardous", "household")
 FATES = ("utilised", "disposed", "stored", "dumped")
 PARAM = re.compile(r"%\((\w+)\)s|%s")
-GROUPS = {"": "''", "district": "s.district_code", "organisation": "b.organisation_id", "code": "e.code",
-          "site": "b.origin_site_id"}
+GROUPS = {
+    "": "''",
+    "district": "s.district_code",
+    "organisation": "b.organisation_id",
+    "code": "e.code",
+    "site": "b.origin_site_id",
+}
 
 
 @dataclass
@@ -86,12 +91,22 @@ def _subquery(queryset) -> tuple[str, list]:
     return sql, list(params)
 
 
-def scope_for(*, sites=None, organisations: list[int] | None = None, entries=None, either=False,
-              districts=(), organisation_id=None) -> Scope:
+def scope_for(
+    *,
+    sites=None,
+    organisations: list[int] | None = None,
+    entries=None,
+    either=False,
+    districts=(),
+    organisation_id=None,
+) -> Scope:
     return Scope(
         site_ids=_subquery(sites.values("pk")) if sites is not None else None,
-        organisation_ids=organisations, entry_ids=_subquery(entries.values("pk")) if entries is not None else None,
-        either=either, districts=list(districts), organisation_id=organisation_id,
+        organisation_ids=organisations,
+        entry_ids=_subquery(entries.values("pk")) if entries is not None else None,
+        either=either,
+        districts=list(districts),
+        organisation_id=organisation_id,
     )
 
 
@@ -106,8 +121,9 @@ def _jurisdiction_sites(jurisdictions) -> object:
     return Site.objects.filter(q)
 
 
-def indicator_scope(*, user, district: str | None = None, organisation: int | None = None,
-                    code: str | None = None) -> Scope:
+def indicator_scope(
+    *, user, district: str | None = None, organisation: int | None = None, code: str | None = None
+) -> Scope:
     """What ``user`` may see, narrowed by the filters. Refuses what lies outside it (403/404/400)."""
     entries = None
     if code:
@@ -124,8 +140,9 @@ def indicator_scope(*, user, district: str | None = None, organisation: int | No
         if not (district.isdigit() and len(district) == 6):
             raise AppError.field("district", "A district is a 6-digit GB/T 2260 code, e.g. 120110.")
         if not any(district_prefix(district).startswith(p) for p in prefixes):
-            raise AppError.field("district", "This district is not in your jurisdiction.", code="not_your_district",
-                                 status=403)
+            raise AppError.field(
+                "district", "This district is not in your jurisdiction.", code="not_your_district", status=403
+            )
         exact = [j for j in held if j.district_code == district]
         sites = _jurisdiction_sites(exact) | Site.objects.filter(district_code__startswith=district_prefix(district))
         districts = [district]
@@ -136,8 +153,9 @@ def indicator_scope(*, user, district: str | None = None, organisation: int | No
         member = superuser or org.pk in user_organisation_ids(user)
         if not member:
             if not held or not _jurisdiction_sites(held).filter(organisation=org).exists():
-                raise AppError.field("organisation", "This enterprise is outside your scope.",
-                                     code="out_of_scope", status=403)
+                raise AppError.field(
+                    "organisation", "This enterprise is outside your scope.", code="out_of_scope", status=403
+                )
             sites = sites if sites is not None else _jurisdiction_sites(held)
         organisations = [org.pk]
     elif district is None and not superuser:
@@ -145,8 +163,14 @@ def indicator_scope(*, user, district: str | None = None, organisation: int | No
         if held:
             sites, either = _jurisdiction_sites(held), True
             districts = [j.district_code for j in held]
-    return scope_for(sites=sites, organisations=organisations, entries=entries, either=either, districts=districts,
-                     organisation_id=organisation)
+    return scope_for(
+        sites=sites,
+        organisations=organisations,
+        entries=entries,
+        either=either,
+        districts=districts,
+        organisation_id=organisation,
+    )
 
 
 def _where(scope: Scope) -> tuple[str, list]:
@@ -320,7 +344,9 @@ def _t(kg: float) -> float:
 def _rate(numerator: float, denominator: float, definition: str, **parts) -> dict:
     return {
         "value": round(numerator / denominator, 4) if denominator else None,
-        "numerator_kg": round(numerator, 3), "denominator_kg": round(denominator, 3), "definition": definition,
+        "numerator_kg": round(numerator, 3),
+        "denominator_kg": round(denominator, 3),
+        "definition": definition,
         **({"note": "Nothing generated or treated in the period: no rate."} if not denominator else {}),
         **{k: round(v, 3) for k, v in parts.items()},
     }
@@ -365,20 +391,33 @@ def indicators_compute(*, scope: Scope, date_from: datetime.date, date_to: datet
     flows = flows_query(scope=scope, start=start, end=end, group=group)
     # Every origin batch falls in exactly one group, so the whole is the sum of the groups.
     total = Flows.sum(flows.values()) if group else flows[""]
-    result = {"from": date_from.isoformat(), "to": date_to.isoformat(), "as_of": min(end, timezone.now()).isoformat(),
-              **indicators_of(total, scope=scope, date_from=date_from, date_to=date_to)}
+    result = {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "as_of": min(end, timezone.now()).isoformat(),
+        **indicators_of(total, scope=scope, date_from=date_from, date_to=date_to),
+    }
     if group:
         result["group"] = group
-        result["groups"] = [{"key": key, **indicators_of(f, scope=None, date_from=date_from, date_to=date_to)}
-                            for key, f in sorted(flows.items())]
+        result["groups"] = [
+            {"key": key, **indicators_of(f, scope=None, date_from=date_from, date_to=date_to)}
+            for key, f in sorted(flows.items())
+        ]
     return result
 
 
 def indicators_of(f: Flows, *, scope: Scope | None, date_from, date_to) -> dict:
-    def is_r(op): return op.startswith("R")
-    def is_d(op): return op.startswith("D")
-    def is_recycling(op): return op.startswith("R") and op != "R1"
-    def is_any(op): return True
+    def is_r(op):
+        return op.startswith("R")
+
+    def is_d(op):
+        return op.startswith("D")
+
+    def is_recycling(op):
+        return op.startswith("R") and op != "R1"
+
+    def is_any(op):
+        return True
 
     g_u, g_u_prior = f.fated("general", is_r)
     h_u, h_u_prior = f.fated("hazardous", is_r)
@@ -386,8 +425,12 @@ def indicators_of(f: Flows, *, scope: Scope | None, date_from, date_to) -> dict:
     hh_r, hh_r_prior = f.fated("household", is_recycling)
     hh_h, hh_h_prior = f.fated("household", is_any)
     industrial = f.generated["general"] + f.generated["hazardous"]
-    intensity: dict = {"value": None, "unit": "t per 10,000 CNY", "numerator_t": _t(industrial),
-                       "definition": "industrial solid waste generated (t) ÷ industrial value added (10,000 CNY)"}
+    intensity: dict = {
+        "value": None,
+        "unit": "t per 10,000 CNY",
+        "numerator_t": _t(industrial),
+        "definition": "industrial solid waste generated (t) ÷ industrial value added (10,000 CNY)",
+    }
     if scope is not None:
         va, note = value_added(scope=scope, start=date_from, end=date_to)
         intensity["denominator_10k_cny"] = float(va / 10000) if va is not None else None
@@ -400,27 +443,38 @@ def indicators_of(f: Flows, *, scope: Scope | None, date_from, date_to) -> dict:
     indicators = {
         "generation_intensity": intensity,
         "general_utilisation_rate": _rate(
-            g_u + g_u_prior, f.generated["general"] + g_u_prior,
+            g_u + g_u_prior,
+            f.generated["general"] + g_u_prior,
             "general industrial utilised ÷ (generated + prior years' stock utilised)",
-            prior_stock_utilised_kg=g_u_prior),
+            prior_stock_utilised_kg=g_u_prior,
+        ),
         "hazardous_utilisation_disposal_rate": _rate(
-            h_u + h_u_prior + h_d + h_d_prior, f.generated["hazardous"] + h_u_prior + h_d_prior,
+            h_u + h_u_prior + h_d + h_d_prior,
+            f.generated["hazardous"] + h_u_prior + h_d_prior,
             "hazardous (utilised + disposed) ÷ (generated + prior years' stock utilised and disposed)",
-            prior_stock_kg=h_u_prior + h_d_prior),
+            prior_stock_kg=h_u_prior + h_d_prior,
+        ),
         "household_recycling_rate": _rate(
-            hh_r + hh_r_prior, f.generated["household"] + hh_r_prior,
+            hh_r + hh_r_prior,
+            f.generated["household"] + hh_r_prior,
             "household waste recovered as materials (R2–R11) ÷ (generated + prior stock so recovered)",
-            prior_stock_kg=hh_r_prior),
+            prior_stock_kg=hh_r_prior,
+        ),
         "harmless_treatment_rate": _rate(
-            hh_h + hh_h_prior, f.generated["household"] + hh_h_prior,
+            hh_h + hh_h_prior,
+            f.generated["household"] + hh_h_prior,
             "household waste given a final R or D operation ÷ (generated + prior stock so treated)",
-            prior_stock_kg=hh_h_prior),
+            prior_stock_kg=hh_h_prior,
+        ),
     }
     balance = {}
     for stream in STREAMS:
         generated = f.generated[stream]
         parts = {fate: round(f.cohort[stream][fate], 3) for fate in FATES}
         residual = generated - sum(f.cohort[stream][fate] for fate in FATES)
-        balance[stream] = {"generated_kg": round(generated, 3), **{f"{k}_kg": v for k, v in parts.items()},
-                           "residual_kg": round(residual, 3)}
+        balance[stream] = {
+            "generated_kg": round(generated, 3),
+            **{f"{k}_kg": v for k, v in parts.items()},
+            "residual_kg": round(residual, 3),
+        }
     return {"indicators": indicators, "balance": balance}

@@ -19,11 +19,18 @@ def label_data(batch: Batch) -> LabelData:
     volumes = [Decimal(str(c["volume_l"])) for c in batch.containers if c.get("volume_l") not in (None, "")]
     org = batch.organisation
     return LabelData(
-        code=batch.code, qr_payload=public_url(batch.code), waste_name=batch.waste.name,
-        waste_code=batch.waste.display_code, category=batch.waste.parent_code if batch.is_hazardous else "",
-        generation_date=timezone.localdate(batch.generated_at), generator_name=org.name,
+        code=batch.code,
+        qr_payload=public_url(batch.code),
+        waste_name=batch.waste.name,
+        waste_code=batch.waste.display_code,
+        category=batch.waste.parent_code if batch.is_hazardous else "",
+        generation_date=timezone.localdate(batch.generated_at),
+        generator_name=org.name,
         contact=" ".join(part for part in (org.contact_name, org.contact_phone) if part),
-        quantity_kg=batch.quantity_kg, is_hazardous=batch.is_hazardous,
-        physical_form=batch.get_physical_form_display(), main_components=batch.main_components or batch.description,
-        hazard_traits=tuple(batch.traits), container_volume_l=max(volumes) if volumes else None,
+        quantity_kg=batch.quantity_kg,
+        is_hazardous=batch.is_hazardous,
+        physical_form=batch.get_physical_form_display(),
+        main_components=batch.main_components or batch.description,
+        hazard_traits=tuple(batch.traits),
+        container_volume_l=max(volumes) if volumes else None,
     )

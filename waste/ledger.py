@@ -45,8 +45,21 @@ def canonical_json(data: dict) -> str:
 
 # The order of the fields hashed; exports carry the same columns under these names.
 HASHED_FIELDS = (
-    "shard", "seq", "prev_hash", "event_id", "event_type", "batch_code", "organisation_id", "user_id",
-    "site_id", "location", "quantity_kg", "event_time", "recorded_at", "flags", "data",
+    "shard",
+    "seq",
+    "prev_hash",
+    "event_id",
+    "event_type",
+    "batch_code",
+    "organisation_id",
+    "user_id",
+    "site_id",
+    "location",
+    "quantity_kg",
+    "event_time",
+    "recorded_at",
+    "flags",
+    "data",
 )
 
 
@@ -107,8 +120,11 @@ class Problem:
         self.entry_id, self.shard, self.seq, self.reason = entry_id, shard, seq, reason
 
     def __str__(self) -> str:
-        where = f"entry {self.entry_id} (shard {self.shard}, seq {self.seq})" if self.entry_id is not None \
+        where = (
+            f"entry {self.entry_id} (shard {self.shard}, seq {self.seq})"
+            if self.entry_id is not None
             else f"shard {self.shard} at seq {self.seq}"
+        )
         return f"{where}: {self.reason}"
 
 
@@ -116,7 +132,8 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     """Checks hash chains and signed checkpoints.
 
     ``rows``: iterable of (entry_id, fields, stored_hash) ordered by shard then seq, where
-    ``fields`` are the HASHED_FIELDS as text (a sequence, or one string joined by SEP). ``checkpoints``: dicts with size, root, created_at,
+    ``fields`` are the HASHED_FIELDS as text (a sequence, or one string joined by SEP).
+    ``checkpoints``: dicts with size, root, created_at,
     heads {shard: [seq, hash]}, signature, public_key. Returns (entries checked, problems), with
     at most the first problem of each shard, sorted by entry id.
     """
@@ -136,11 +153,13 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
         if shard in problems:
             continue
         if seq != expect_seq:
-            problems[shard] = Problem(entry_id, shard, seq, f"sequence jumps from {expect_seq - 1} to {seq}: "
-                                      "an entry was deleted or inserted")
+            problems[shard] = Problem(
+                entry_id, shard, seq, f"sequence jumps from {expect_seq - 1} to {seq}: an entry was deleted or inserted"
+            )
         elif head[2] != expect_prev:
-            problems[shard] = Problem(entry_id, shard, seq, "does not link to the entry before it "
-                                      "(deleted, inserted or reordered)")
+            problems[shard] = Problem(
+                entry_id, shard, seq, "does not link to the entry before it (deleted, inserted or reordered)"
+            )
         elif entry_hash(fields) != stored:
             problems[shard] = Problem(entry_id, shard, seq, "content does not match its hash (edited)")
         if (shard, seq) in wanted:
@@ -158,10 +177,15 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
             if seq == 0 or s in problems:
                 continue
             if last_seq.get(s, 0) < seq:
-                problems[s] = Problem(None, s, seq, f"checkpoint {number} sealed {seq} entries, "
-                                      f"only {last_seq.get(s, 0)} remain: entries were deleted")
+                problems[s] = Problem(
+                    None,
+                    s,
+                    seq,
+                    f"checkpoint {number} sealed {seq} entries, only {last_seq.get(s, 0)} remain: entries were deleted",
+                )
             elif hashes_at.get((s, seq)) != h:
-                problems[s] = Problem(None, s, seq, f"differs from checkpoint {number}: the chain was rewritten "
-                                      "at or before this entry")
+                problems[s] = Problem(
+                    None, s, seq, f"differs from checkpoint {number}: the chain was rewritten at or before this entry"
+                )
     ordered = sorted(problems.values(), key=lambda p: (p.entry_id is None, p.entry_id or 0, p.shard, p.seq))
     return count, ordered

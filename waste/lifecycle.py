@@ -23,15 +23,19 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     "store_in": Transition(frozenset({S.GENERATED, S.RECEIVED, S.READY}), S.STORED, E.STORED, "holder"),
     "store_out": Transition(frozenset({S.STORED}), S.READY, E.RELEASED, "holder"),
-    "pickup": Transition(frozenset({S.GENERATED, S.READY, S.RECEIVED, S.REJECTED, S.IN_TRANSIT}), S.IN_TRANSIT,
-                         E.PICKED_UP, "carrier"),
+    "pickup": Transition(
+        frozenset({S.GENERATED, S.READY, S.RECEIVED, S.REJECTED, S.IN_TRANSIT}), S.IN_TRANSIT, E.PICKED_UP, "carrier"
+    ),
     "dropoff": Transition(frozenset({S.IN_TRANSIT}), S.DELIVERED, E.DROPPED_OFF, "holder"),
     "receive": Transition(frozenset({S.IN_TRANSIT, S.DELIVERED}), S.RECEIVED, E.RECEIVED, "receiver"),
     "reject": Transition(frozenset({S.IN_TRANSIT, S.DELIVERED}), S.REJECTED, E.REJECTED, "receiver"),
-    "weigh": Transition(frozenset({S.GENERATED, S.STORED, S.READY, S.IN_TRANSIT, S.DELIVERED, S.RECEIVED}), None,
-                        E.WEIGHED, "holder_or_receiver"),
-    "consolidate": Transition(frozenset({S.RECEIVED, S.STORED, S.READY}), S.CONSOLIDATED, E.CONSOLIDATED,
-                              "holder"),
+    "weigh": Transition(
+        frozenset({S.GENERATED, S.STORED, S.READY, S.IN_TRANSIT, S.DELIVERED, S.RECEIVED}),
+        None,
+        E.WEIGHED,
+        "holder_or_receiver",
+    ),
+    "consolidate": Transition(frozenset({S.RECEIVED, S.STORED, S.READY}), S.CONSOLIDATED, E.CONSOLIDATED, "holder"),
     "split": Transition(frozenset({S.GENERATED, S.RECEIVED, S.STORED, S.READY}), S.SPLIT, E.SPLIT, "holder"),
     "treat": Transition(frozenset({S.RECEIVED, S.STORED, S.READY}), S.TREATED, E.TREATED, "holder"),
     "treat_interim": Transition(frozenset({S.RECEIVED, S.STORED, S.READY}), None, E.TREATED, "holder"),

@@ -7,8 +7,13 @@ from waste.models import MemberRole, Membership, Organisation
 
 
 def membership_require(
-    *, user, organisation: Organisation, roles: tuple[str, ...] = (), write: bool = True,
-    admin: bool = False, field: str = "organisation",
+    *,
+    user,
+    organisation: Organisation,
+    roles: tuple[str, ...] = (),
+    write: bool = True,
+    admin: bool = False,
+    field: str = "organisation",
 ) -> Membership | None:
     """The user's membership of ``organisation`` if it may act in one of ``roles``.
 

@@ -144,7 +144,7 @@ def read_csv(path: Path) -> Export:
     marker = raw.rfind(b"\n#zw-sha256 ")
     if marker < 0:
         raise Unreadable("no #zw-sha256 line: not a zerowaste CSV export, or its end was cut off")
-    claimed = raw[marker + len(b"\n#zw-sha256 "):].strip().decode()
+    claimed = raw[marker + len(b"\n#zw-sha256 ") :].strip().decode()
     if hashlib.sha256(raw[: marker + 1]).hexdigest() != claimed:
         out.file_problem = "the file's digest (#zw-sha256) does not match its content"
     text = raw[: marker + 1].decode("utf-8-sig")
@@ -155,7 +155,7 @@ def read_csv(path: Path) -> Export:
             start, size, digest = line.split()[1:4]
             out.nodes[int(start)] = (int(size), digest)
         elif line.startswith("#zw-proof "):
-            out.proof = json.loads(line[len("#zw-proof "):])
+            out.proof = json.loads(line[len("#zw-proof ") :])
         elif line.startswith("#"):
             continue
         else:
@@ -222,7 +222,7 @@ def read_pdf(path: Path) -> Export:
     if match is None:
         raise Unreadable("no embedded zerowaste proof (proof.json) in this PDF")
     length = int(re.search(rb"/Length (\d+)", match.group(0)).group(1))
-    body = raw[match.end(): match.end() + length]
+    body = raw[match.end() : match.end() + length]
     if b"/FlateDecode" in match.group(0):
         body = zlib.decompress(body)
     document = json.loads(body.decode("utf-8"))
@@ -292,8 +292,9 @@ def check_rows(export: Export, offsets: dict[int, int], heads: dict) -> tuple[di
         if i_batch is not None and values[i_batch] != fields[5]:
             raise Tampered(f"row {number} ({where}) edited: batch code {values[i_batch]!r} is not the entry's")
         if i_qty is not None and (i_source is None or values[i_source] == "ledger") and values[i_qty] != fields[10]:
-            raise Tampered(f"row {number} ({where}) edited: quantity {values[i_qty]!r} is not the entry's "
-                           f"{fields[10]!r}")
+            raise Tampered(
+                f"row {number} ({where}) edited: quantity {values[i_qty]!r} is not the entry's {fields[10]!r}"
+            )
         shard, seq = int(fields[0]), int(fields[1])
         head = heads.get(str(shard))
         if head is None or not 1 <= seq <= int(head[0]):
@@ -337,25 +338,33 @@ def verify(export: Export, trusted_keys: set[str] | None = None) -> int:
     if rows > statement["rows"]:
         raise Tampered(f"row {statement['rows'] + 1} inserted: the signed export has {statement['rows']} rows")
     if rows < statement["rows"]:
-        raise Tampered(f"row {rows + 1} deleted: the signed export has {statement['rows']} rows, "
-                       f"this file {rows}")
+        raise Tampered(f"row {rows + 1} deleted: the signed export has {statement['rows']} rows, this file {rows}")
     public = checkpoint["public_key"]
     if trusted_keys is not None and public not in trusted_keys:
         raise Tampered("the checkpoint is signed by a key you did not name as trusted")
-    message = ledger.checkpoint_message(size=checkpoint["size"], root=checkpoint["root"],
-                                        created_at=checkpoint["created_at"])
+    message = ledger.checkpoint_message(
+        size=checkpoint["size"], root=checkpoint["root"], created_at=checkpoint["created_at"]
+    )
     heads_tuples = {int(s): (int(v[0]), v[1]) for s, v in heads.items()}
-    if not ledger.signature_valid(public, message, checkpoint["signature"]) \
-            or ledger.heads_root(heads_tuples) != checkpoint["root"] \
-            or sum(v[0] for v in heads_tuples.values()) != checkpoint["size"]:
+    if (
+        not ledger.signature_valid(public, message, checkpoint["signature"])
+        or ledger.heads_root(heads_tuples) != checkpoint["root"]
+        or sum(v[0] for v in heads_tuples.values()) != checkpoint["size"]
+    ):
         raise Tampered("the checkpoint's signature or heads do not hold")
-    message = entries_message(size=checkpoint["size"], root=checkpoint["root"],
-                              entries_root=checkpoint["entries_root"], created_at=checkpoint["created_at"])
+    message = entries_message(
+        size=checkpoint["size"],
+        root=checkpoint["root"],
+        entries_root=checkpoint["entries_root"],
+        created_at=checkpoint["created_at"],
+    )
     if not ledger.signature_valid(public, message, checkpoint["entries_signature"]):
         raise Tampered("the checkpoint's entries root is not signed by its key")
     if leaves and rebuild_root(leaves, export.nodes, checkpoint["size"]) != checkpoint["entries_root"]:
-        raise Tampered("the rows do not rebuild the signed Merkle root: a row's fields and hash were both "
-                       "rewritten, or a proof node was edited")
+        raise Tampered(
+            "the rows do not rebuild the signed Merkle root: a row's fields and hash were both "
+            "rewritten, or a proof node was edited"
+        )
     if not ledger.signature_valid(public, export_message(statement), proof["export_signature"]):
         raise Tampered("the export statement's signature does not hold")
     if digest.hexdigest() != statement["rows_digest"]:
@@ -380,8 +389,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"UNREADABLE: {args.file}: {problem}")
         return 2
     key = export.proof["checkpoint"]["public_key"]
-    print(f"OK: {args.file}: {rows} rows, every one in ledger checkpoint of {export.proof['checkpoint']['size']} "
-          f"entries ({export.proof['checkpoint']['created_at']}) signed by {key}")
+    print(
+        f"OK: {args.file}: {rows} rows, every one in ledger checkpoint of {export.proof['checkpoint']['size']} "
+        f"entries ({export.proof['checkpoint']['created_at']}) signed by {key}"
+    )
     return 0
 
 

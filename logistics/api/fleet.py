@@ -21,9 +21,23 @@ class VehicleOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Vehicle
-        fields = ["id", "organisation", "plate", "name", "capacity_kg", "capacity_m3", "classes", "depot",
-                  "depot_name", "shift_start", "shift_end", "cost_per_km", "cost_per_hour", "default_driver",
-                  "active"]
+        fields = [
+            "id",
+            "organisation",
+            "plate",
+            "name",
+            "capacity_kg",
+            "capacity_m3",
+            "classes",
+            "depot",
+            "depot_name",
+            "shift_start",
+            "shift_end",
+            "cost_per_km",
+            "cost_per_hour",
+            "default_driver",
+            "active",
+        ]
 
 
 class VehicleFilter(filters.FilterSet):
@@ -41,16 +55,15 @@ class VehicleListApi(generics.ListAPIView):
         plate = serializers.CharField(max_length=20)
         name = serializers.CharField(max_length=100, required=False, default="")
         capacity_kg = serializers.DecimalField(max_digits=10, decimal_places=3, min_value=0)
-        capacity_m3 = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=0, required=False,
-                                               allow_null=True, default=None)
+        capacity_m3 = serializers.DecimalField(
+            max_digits=8, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
+        )
         classes = serializers.ListField(child=serializers.ChoiceField(WasteClass.choices), min_length=1)
         depot = serializers.IntegerField(min_value=1)
         shift_start = serializers.TimeField()
         shift_end = serializers.TimeField()
-        cost_per_km = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=0, required=False,
-                                               default=1)
-        cost_per_hour = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=0, required=False,
-                                                 default=0)
+        cost_per_km = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=0, required=False, default=1)
+        cost_per_hour = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=0, required=False, default=0)
         default_driver = serializers.CharField(required=False, allow_null=True, default=None)
 
     def get_queryset(self):
@@ -68,8 +81,9 @@ class VehicleListApi(generics.ListAPIView):
             driver = get_user_model().objects.filter(username=username).first()
             if driver is None:
                 raise AppError.field("default_driver", "No such user.", code="unknown")
-        vehicle = services.vehicle_create(user=request.user, organisation=org, depot=depot, default_driver=driver,
-                                          **values)
+        vehicle = services.vehicle_create(
+            user=request.user, organisation=org, depot=depot, default_driver=driver, **values
+        )
         return Response(VehicleOutput(vehicle).data, status=201)
 
 

@@ -21,9 +21,27 @@ class PickupOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Pickup
-        fields = ["id", "hauler", "requested_by", "site", "site_name", "batch", "waste_code", "waste_category",
-                  "waste_class", "quantity_kg", "volume_m3", "date", "window_start", "window_end",
-                  "service_minutes", "destination", "destination_name", "destination_problem", "status"]
+        fields = [
+            "id",
+            "hauler",
+            "requested_by",
+            "site",
+            "site_name",
+            "batch",
+            "waste_code",
+            "waste_category",
+            "waste_class",
+            "quantity_kg",
+            "volume_m3",
+            "date",
+            "window_start",
+            "window_end",
+            "service_minutes",
+            "destination",
+            "destination_name",
+            "destination_problem",
+            "status",
+        ]
 
 
 class PickupFilter(filters.FilterSet):

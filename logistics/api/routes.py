@@ -20,8 +20,20 @@ class PlanOutput(serializers.ModelSerializer):
 
     class Meta:
         model = RoutePlan
-        fields = ["id", "hauler", "date", "status", "progress", "message", "error", "request", "replan_of",
-                  "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "hauler",
+            "date",
+            "status",
+            "progress",
+            "message",
+            "error",
+            "request",
+            "replan_of",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
     def to_representation(self, plan):
         data = super().to_representation(plan)
@@ -37,10 +49,12 @@ class PlanCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         date = serializers.DateField()
         hauler = serializers.IntegerField(min_value=1)
-        vehicles = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                         allow_null=True, default=None, max_length=500)
-        pickups = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                        allow_null=True, default=None, max_length=5000)
+        vehicles = serializers.ListField(
+            child=serializers.IntegerField(min_value=1), required=False, allow_null=True, default=None, max_length=500
+        )
+        pickups = serializers.ListField(
+            child=serializers.IntegerField(min_value=1), required=False, allow_null=True, default=None, max_length=5000
+        )
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -52,8 +66,11 @@ class PlanCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         plan = services.plan_request(
-            user=request.user, hauler=organisation(request.user, values["hauler"]), date=values["date"],
-            vehicle_ids=values["vehicles"], pickup_ids=values["pickups"],
+            user=request.user,
+            hauler=organisation(request.user, values["hauler"]),
+            date=values["date"],
+            vehicle_ids=values["vehicles"],
+            pickup_ids=values["pickups"],
         )
         return Response({"id": plan.id, "status": plan.status}, status=202)
 
@@ -66,8 +83,12 @@ class PlanDetailApi(APIView):
 
 class PlanDispatchApi(APIView):
     class InputSerializer(serializers.Serializer):
-        drivers = serializers.DictField(child=serializers.CharField(max_length=150), required=False, default=dict,
-                                        help_text="vehicle id -> driver's username; default: the vehicle's driver")
+        drivers = serializers.DictField(
+            child=serializers.CharField(max_length=150),
+            required=False,
+            default=dict,
+            help_text="vehicle id -> driver's username; default: the vehicle's driver",
+        )
 
     @extend_schema(request=InputSerializer, responses={201: TripOutput(many=True)})
     def post(self, request, plan_id: int):

@@ -65,10 +65,15 @@ class ScanOutput(serializers.Serializer):
 
 def scan_apply(user, values: dict) -> tuple[int, dict]:
     act = Act(
-        user=user, action=values["action"], event_time=values["scanned_at"],
+        user=user,
+        action=values["action"],
+        event_time=values["scanned_at"],
         organisation=row_or_error(Organisation.objects, values.get("organisation"), "organisation"),
-        site=row_or_error(Site.objects, values.get("site"), "site"), location=values.get("location"),
-        weight_kg=values.get("weight_kg"), device_id=values.get("device_id", ""), reason=values.get("reason", ""),
+        site=row_or_error(Site.objects, values.get("site"), "site"),
+        location=values.get("location"),
+        weight_kg=values.get("weight_kg"),
+        device_id=values.get("device_id", ""),
+        reason=values.get("reason", ""),
     )
     batch, entry = batch_act(code=values["code"], act=act)
     if values["action"] == "pickup":
@@ -77,24 +82,39 @@ def scan_apply(user, values: dict) -> tuple[int, dict]:
     return 201, {
         "status": "created",
         "batch": {"code": batch.code, "status": batch.status},
-        "event": {"id": entry.pk, "event_id": str(entry.event_id), "event_type": entry.event_type,
-                  "flags": [f for f in entry.flags.split(",") if f], "hash": entry.hash,
-                  "event_time": entry.event_time.isoformat()},
+        "event": {
+            "id": entry.pk,
+            "event_id": str(entry.event_id),
+            "event_type": entry.event_type,
+            "flags": [f for f in entry.flags.split(",") if f],
+            "hash": entry.hash,
+            "event_time": entry.event_time.isoformat(),
+        },
     }
 
 
 class ScanApi(APIView):
     @extend_schema(
-        request=ScanInput, responses={201: ScanOutput, 200: ScanOutput},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
-                                     description="retries with the same key and body return the first answer")],
+        request=ScanInput,
+        responses={201: ScanOutput, 200: ScanOutput},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="retries with the same key and body return the first answer",
+            )
+        ],
     )
     def post(self, request):
         data = ScanInput(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key")
         status, body, replayed = idempotent_call(
-            user=request.user, scope="scan", key=key, body=request.data,
+            user=request.user,
+            scope="scan",
+            key=key,
+            body=request.data,
             handler=lambda: scan_apply(request.user, data.validated_data),
         )
         if replayed:
@@ -122,22 +142,34 @@ class BulkScanApi(APIView):
             if item.is_valid():
                 valid.append((index, raw, item.validated_data))
             else:
-                results[index] = {"index": index, "status": "rejected", "error": {
-                    "code": "invalid", "message": "Invalid scan.", "fields": flatten(item.errors)}}
+                results[index] = {
+                    "index": index,
+                    "status": "rejected",
+                    "error": {"code": "invalid", "message": "Invalid scan.", "fields": flatten(item.errors)},
+                }
         # Offline devices upload late and out of order: apply in device-time order.
         valid.sort(key=lambda entry: (entry[2]["scanned_at"], entry[0]))
         for index, raw, values in valid:
             key = values.pop("idempotency_key")
             try:
                 status, body, replayed = idempotent_call(
-                    user=request.user, scope="scan", key=key, body={k: v for k, v in raw.items()
-                                                                    if k != "idempotency_key"},
+                    user=request.user,
+                    scope="scan",
+                    key=key,
+                    body={k: v for k, v in raw.items() if k != "idempotency_key"},
                     handler=lambda values=values: scan_apply(request.user, values),
                 )
-                results[index] = {"index": index, "status": "duplicate" if replayed else "created",
-                                  "batch": body["batch"], "event": body["event"]}
+                results[index] = {
+                    "index": index,
+                    "status": "duplicate" if replayed else "created",
+                    "batch": body["batch"],
+                    "event": body["event"],
+                }
             except AppError as exc:
-                results[index] = {"index": index, "status": "rejected",
-                                  "error": {"code": exc.code, "message": exc.message, "fields": exc.fields}}
+                results[index] = {
+                    "index": index,
+                    "status": "rejected",
+                    "error": {"code": exc.code, "message": exc.message, "fields": exc.fields},
+                }
         summary = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "duplicate", "rejected")}
         return Response({"summary": summary, "results": results})

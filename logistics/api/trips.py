@@ -19,8 +19,20 @@ class StopOutput(serializers.ModelSerializer):
 
     class Meta:
         model = TripStop
-        fields = ["sequence", "kind", "pickup", "batch", "site", "site_name", "location", "eta", "load_kg_after",
-                  "status", "reason", "completed_at"]
+        fields = [
+            "sequence",
+            "kind",
+            "pickup",
+            "batch",
+            "site",
+            "site_name",
+            "location",
+            "eta",
+            "load_kg_after",
+            "status",
+            "reason",
+            "completed_at",
+        ]
 
     def get_location(self, stop) -> list[float]:
         return [stop.site.location.x, stop.site.location.y]
@@ -61,8 +73,9 @@ class StopFailApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         trip = selectors.trip_get(user=request.user, trip_id=trip_id)
-        stop = services.trip_stop_fail(user=request.user, trip=trip, sequence=sequence,
-                                       reason=data.validated_data["reason"])
+        stop = services.trip_stop_fail(
+            user=request.user, trip=trip, sequence=sequence, reason=data.validated_data["reason"]
+        )
         return Response(StopOutput(stop).data)
 
 

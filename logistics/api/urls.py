@@ -15,7 +15,8 @@ urlpatterns = [
     path("trips/today/", trips.TripsTodayApi.as_view(), name="trips-today"),
     path("trips/<int:trip_id>/", trips.TripDetailApi.as_view(), name="trip-detail"),
     path("trips/<int:trip_id>/stops/<int:sequence>/fail/", trips.StopFailApi.as_view(), name="trip-stop-fail"),
-    path("trips/<int:trip_id>/stops/<int:sequence>/complete/", trips.StopCompleteApi.as_view(),
-         name="trip-stop-complete"),
+    path(
+        "trips/<int:trip_id>/stops/<int:sequence>/complete/", trips.StopCompleteApi.as_view(), name="trip-stop-complete"
+    ),
     path("trips/<int:trip_id>/replan/", trips.TripReplanApi.as_view(), name="trip-replan"),
 ]

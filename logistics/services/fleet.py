@@ -41,22 +41,46 @@ def driver_by_username(*, organisation: Organisation, username: str, field: str)
 
 
 @transaction.atomic
-def licence_create(*, user, organisation: Organisation, number: str, classes: list[str],
-                   valid_from: datetime.date, valid_until: datetime.date) -> HaulerLicence:
+def licence_create(
+    *,
+    user,
+    organisation: Organisation,
+    number: str,
+    classes: list[str],
+    valid_from: datetime.date,
+    valid_until: datetime.date,
+) -> HaulerLicence:
     membership_require(user=user, organisation=organisation, roles=(Role.HAULER,), admin=True)
     if valid_until < valid_from:
         raise AppError.field("valid_until", "The licence ends before it starts.")
     if HaulerLicence.objects.filter(organisation=organisation, number=number).exists():
         raise AppError.field("number", "This licence is already registered.", code="duplicate", status=409)
-    return HaulerLicence.objects.create(organisation=organisation, number=number, classes=sorted(set(classes)),
-                                        valid_from=valid_from, valid_until=valid_until)
+    return HaulerLicence.objects.create(
+        organisation=organisation,
+        number=number,
+        classes=sorted(set(classes)),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
 
 
 @transaction.atomic
-def vehicle_create(*, user, organisation: Organisation, plate: str, capacity_kg: Decimal, depot: Site,
-                   shift_start: datetime.time, shift_end: datetime.time, classes: list[str],
-                   capacity_m3: Decimal | None = None, name: str = "", cost_per_km: Decimal = Decimal(1),
-                   cost_per_hour: Decimal = Decimal(0), default_driver=None) -> Vehicle:
+def vehicle_create(
+    *,
+    user,
+    organisation: Organisation,
+    plate: str,
+    capacity_kg: Decimal,
+    depot: Site,
+    shift_start: datetime.time,
+    shift_end: datetime.time,
+    classes: list[str],
+    capacity_m3: Decimal | None = None,
+    name: str = "",
+    cost_per_km: Decimal = Decimal(1),
+    cost_per_hour: Decimal = Decimal(0),
+    default_driver=None,
+) -> Vehicle:
     membership_require(user=user, organisation=organisation, roles=(Role.HAULER,), admin=True)
     if depot.organisation_id != organisation.id:
         raise AppError.field("depot", "The depot must be a site of the hauler.")
@@ -65,15 +89,22 @@ def vehicle_create(*, user, organisation: Organisation, plate: str, capacity_kg:
     if WasteClass.HAZARDOUS in classes and WasteClass.HAZARDOUS not in licensed_classes(
         organisation=organisation, on=datetime.date.today()
     ):
-        raise AppError.field("classes", "Carrying hazardous waste needs a hauler licence in force.",
-                             code="no_licence")
+        raise AppError.field("classes", "Carrying hazardous waste needs a hauler licence in force.", code="no_licence")
     if Vehicle.objects.filter(plate=plate).exists():
-        raise AppError.field("plate", "A vehicle with this plate is already registered.", code="duplicate",
-                             status=409)
+        raise AppError.field("plate", "A vehicle with this plate is already registered.", code="duplicate", status=409)
     if default_driver is not None:
         driver_check(organisation=organisation, user=default_driver, field="default_driver")
     return Vehicle.objects.create(
-        organisation=organisation, plate=plate, name=name, capacity_kg=capacity_kg, capacity_m3=capacity_m3,
-        classes=sorted(set(classes)), depot=depot, shift_start=shift_start, shift_end=shift_end,
-        cost_per_km=cost_per_km, cost_per_hour=cost_per_hour, default_driver=default_driver,
+        organisation=organisation,
+        plate=plate,
+        name=name,
+        capacity_kg=capacity_kg,
+        capacity_m3=capacity_m3,
+        classes=sorted(set(classes)),
+        depot=depot,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        cost_per_km=cost_per_km,
+        cost_per_hour=cost_per_hour,
+        default_driver=default_driver,
     )

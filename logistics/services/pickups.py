@@ -41,13 +41,16 @@ def destination_candidates(*, waste_class: str, code: str, category: str, on: da
 
 def destination_resolve(pickup: Pickup) -> tuple[Site | None, str]:
     """The nearest site that may receive this pickup's waste, or why there is none."""
-    candidates = destination_candidates(waste_class=pickup.waste_class, code=pickup.waste_code,
-                                        category=pickup.waste_category, on=pickup.date)
+    candidates = destination_candidates(
+        waste_class=pickup.waste_class, code=pickup.waste_code, category=pickup.waste_category, on=pickup.date
+    )
     if not candidates:
         codes = " / ".join(c for c in (pickup.waste_code, pickup.waste_category) if c) or "?"
-        what = {WasteClass.HAZARDOUS: f"a permit in force for {codes}",
-                WasteClass.RECYCLABLE: "a recycler's treatment site",
-                WasteClass.GENERAL: "a treatment or disposal site"}[pickup.waste_class]
+        what = {
+            WasteClass.HAZARDOUS: f"a permit in force for {codes}",
+            WasteClass.RECYCLABLE: "a recycler's treatment site",
+            WasteClass.GENERAL: "a treatment or disposal site",
+        }[pickup.waste_class]
         return None, f"no active site with {what} on {pickup.date}"
     origin = _lon_lat(pickup.site)
     return min(candidates, key=lambda s: haversine_m(origin, _lon_lat(s))), ""
@@ -65,13 +68,25 @@ def _window_check(start: datetime.time | None, end: datetime.time | None) -> Non
 
 
 @transaction.atomic
-def pickup_create_for_batches(*, user, codes: list[str], date: datetime.date, hauler: Organisation | None = None,
-                              window_start: datetime.time | None = None, window_end: datetime.time | None = None,
-                              service_minutes: int = 10, waste_class: str | None = None) -> list[Pickup]:
+def pickup_create_for_batches(
+    *,
+    user,
+    codes: list[str],
+    date: datetime.date,
+    hauler: Organisation | None = None,
+    window_start: datetime.time | None = None,
+    window_end: datetime.time | None = None,
+    service_minutes: int = 10,
+    waste_class: str | None = None,
+) -> list[Pickup]:
     """One pickup per batch awaiting pickup; the batch's holder (or the named hauler) asks."""
     _window_check(window_start, window_end)
-    batches = {b.code: b for b in visible_to(Batch.objects.select_related("waste", "current_site", "holder"), user)
-               .filter(code__in=codes)}
+    batches = {
+        b.code: b
+        for b in visible_to(Batch.objects.select_related("waste", "current_site", "holder"), user).filter(
+            code__in=codes
+        )
+    }
     errors: dict[str, list[str]] = {}
     for index, code in enumerate(codes):
         batch = batches.get(code)
@@ -93,12 +108,24 @@ def pickup_create_for_batches(*, user, codes: list[str], date: datetime.date, ha
         if hauler is not None and not hauler.is_hauler:
             raise AppError.field("hauler", "This organisation is not a hauler.")
         klass = WasteClass.HAZARDOUS if batch.is_hazardous else (waste_class or WasteClass.GENERAL)
-        created.append(_resolve_and_save(Pickup(
-            hauler=hauler, requested_by=batch.holder, site=batch.current_site, batch=batch,
-            waste_code=batch.waste.code, waste_category=batch.waste.parent_code, waste_class=klass,
-            quantity_kg=batch.last_weight_kg or batch.quantity_kg, date=date, window_start=window_start,
-            window_end=window_end, service_minutes=service_minutes,
-        )))
+        created.append(
+            _resolve_and_save(
+                Pickup(
+                    hauler=hauler,
+                    requested_by=batch.holder,
+                    site=batch.current_site,
+                    batch=batch,
+                    waste_code=batch.waste.code,
+                    waste_category=batch.waste.parent_code,
+                    waste_class=klass,
+                    quantity_kg=batch.last_weight_kg or batch.quantity_kg,
+                    date=date,
+                    window_start=window_start,
+                    window_end=window_end,
+                    service_minutes=service_minutes,
+                )
+            )
+        )
     return created
 
 
@@ -111,10 +138,21 @@ def _member(user, organisation: Organisation) -> bool:
 
 
 @transaction.atomic
-def pickup_create_at_site(*, user, site: Site, quantity_kg: Decimal, date: datetime.date, waste_class: str,
-                          hauler: Organisation | None = None, waste_code: str = "", waste_category: str = "",
-                          volume_m3: Decimal = Decimal(0), window_start: datetime.time | None = None,
-                          window_end: datetime.time | None = None, service_minutes: int = 10) -> Pickup:
+def pickup_create_at_site(
+    *,
+    user,
+    site: Site,
+    quantity_kg: Decimal,
+    date: datetime.date,
+    waste_class: str,
+    hauler: Organisation | None = None,
+    waste_code: str = "",
+    waste_category: str = "",
+    volume_m3: Decimal = Decimal(0),
+    window_start: datetime.time | None = None,
+    window_end: datetime.time | None = None,
+    service_minutes: int = 10,
+) -> Pickup:
     """A collection point's (or any site's) expected fill, asked for by its operator or the hauler."""
     _window_check(window_start, window_end)
     if hauler is None or not _member(user, hauler):
@@ -123,8 +161,19 @@ def pickup_create_at_site(*, user, site: Site, quantity_kg: Decimal, date: datet
         raise AppError.field("hauler", "This organisation is not a hauler.")
     if waste_class == WasteClass.HAZARDOUS and not (waste_code or waste_category):
         raise AppError.field("waste_code", "Hazardous waste needs its code or category (e.g. HW08).")
-    return _resolve_and_save(Pickup(
-        hauler=hauler, requested_by=site.organisation, site=site, waste_code=waste_code,
-        waste_category=waste_category, waste_class=waste_class, quantity_kg=quantity_kg, volume_m3=volume_m3,
-        date=date, window_start=window_start, window_end=window_end, service_minutes=service_minutes,
-    ))
+    return _resolve_and_save(
+        Pickup(
+            hauler=hauler,
+            requested_by=site.organisation,
+            site=site,
+            waste_code=waste_code,
+            waste_category=waste_category,
+            waste_class=waste_class,
+            quantity_kg=quantity_kg,
+            volume_m3=volume_m3,
+            date=date,
+            window_start=window_start,
+            window_end=window_end,
+            service_minutes=service_minutes,
+        )
+    )

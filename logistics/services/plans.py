@@ -67,14 +67,16 @@ def _vehicles_for(hauler: Organisation, ids: list[int] | None) -> list[int]:
     return list(ids)
 
 
-def _pickups_for(user, hauler: Organisation, date: datetime.date, vehicle_ids: list[int],
-                 ids: list[int] | None) -> list[int]:
+def _pickups_for(
+    user, hauler: Organisation, date: datetime.date, vehicle_ids: list[int], ids: list[int] | None
+) -> list[int]:
     if ids is None:
         depots = [v.depot for v in Vehicle.objects.filter(id__in=vehicle_ids).select_related("depot")]
         area = planning_area(depots)
         candidates = Pickup.objects.filter(date=date, status=PickupStatus.OPEN).select_related("site")
-        return [p.id for p in candidates
-                if p.hauler_id == hauler.id or (p.hauler_id is None and _in_area(p.site, area))]
+        return [
+            p.id for p in candidates if p.hauler_id == hauler.id or (p.hauler_id is None and _in_area(p.site, area))
+        ]
     visible = visible_to(Pickup.objects.all(), user).filter(id__in=ids)
     found = {p.id: p for p in visible}
     errors = {}
@@ -90,17 +92,34 @@ def _pickups_for(user, hauler: Organisation, date: datetime.date, vehicle_ids: l
 
 
 @transaction.atomic
-def plan_request(*, user, hauler: Organisation, date: datetime.date, vehicle_ids: list[int] | None = None,
-                 pickup_ids: list[int] | None = None, start_seconds: int = 0, replan_of=None) -> RoutePlan:
+def plan_request(
+    *,
+    user,
+    hauler: Organisation,
+    date: datetime.date,
+    vehicle_ids: list[int] | None = None,
+    pickup_ids: list[int] | None = None,
+    start_seconds: int = 0,
+    replan_of=None,
+) -> RoutePlan:
     """Queue a plan. Omitted vehicles: the hauler's active ones. Omitted pickups: the open pickups of
     that date assigned to the hauler, plus unassigned ones inside its planning area."""
     membership_require(user=user, organisation=hauler, roles=(Role.HAULER,), field="hauler")
     vehicles = _vehicles_for(hauler, vehicle_ids)
     pickups = _pickups_for(user, hauler, date, vehicles, pickup_ids)
     plan = RoutePlan.objects.create(
-        hauler=hauler, date=date, created_by=user, replan_of=replan_of, message="queued",
-        request={"vehicles": vehicles, "pickups": pickups, "seconds": solver_seconds(),
-                 "start_seconds": start_seconds, "solver": getattr(settings, "ROUTING_SOLVER", "pyvrp")},
+        hauler=hauler,
+        date=date,
+        created_by=user,
+        replan_of=replan_of,
+        message="queued",
+        request={
+            "vehicles": vehicles,
+            "pickups": pickups,
+            "seconds": solver_seconds(),
+            "start_seconds": start_seconds,
+            "solver": getattr(settings, "ROUTING_SOLVER", "pyvrp"),
+        },
     )
     from logistics.tasks import plan_run_task
 
@@ -130,7 +149,9 @@ def plan_run(*, plan_id: int) -> bool:
     except Exception as exc:  # the job must end in a state, whatever went wrong
         log.exception("route plan %s failed", plan_id)
         RoutePlan.objects.filter(id=plan_id).update(
-            status=PlanStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], message="failed",
+            status=PlanStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            message="failed",
             finished_at=timezone.now(),
         )
         return True
@@ -160,8 +181,9 @@ class Built:
 def plan_build(plan: RoutePlan) -> Built:
     request = plan.request
     start = int(request.get("start_seconds") or 0)
-    vehicles = list(Vehicle.objects.filter(id__in=request["vehicles"]).select_related("depot", "default_driver",
-                                                                                      "organisation"))
+    vehicles = list(
+        Vehicle.objects.filter(id__in=request["vehicles"]).select_related("depot", "default_driver", "organisation")
+    )
     pickups = list(Pickup.objects.filter(id__in=request["pickups"]).select_related("site", "batch"))
     sites: dict[int, Site] = {}
     destinations: dict[str, Site] = {}
@@ -193,29 +215,59 @@ def plan_build(plan: RoutePlan) -> Built:
         home = location_of[v.depot_id]
         classes = frozenset(set(v.classes) & licensed)
         # Keep time at the end of the shift for the unload: the worst trip via a destination it may serve.
-        reserve = max((_round_trip(dur, home, location_of[d.id]) for pid, d in destinations.items()
-                       if class_of[pid] in classes), default=0)
+        reserve = max(
+            (_round_trip(dur, home, location_of[d.id]) for pid, d in destinations.items() if class_of[pid] in classes),
+            default=0,
+        )
         shift_start = max(_seconds(v.shift_start, 0), start)
         shift_end = max(shift_start, _seconds(v.shift_end, DAY) - reserve - UNLOAD_SECONDS)
-        types.append(VehicleType(
-            name=str(v.id), count=1, capacity_kg=float(v.capacity_kg),
-            capacity_m3=None if v.capacity_m3 is None else float(v.capacity_m3),
-            depot=depot_ids.index(v.depot_id), shift_start=shift_start, shift_end=shift_end,
-            cost_per_km=float(v.cost_per_km), cost_per_hour=float(v.cost_per_hour), classes=classes,
-        ))
+        types.append(
+            VehicleType(
+                name=str(v.id),
+                count=1,
+                capacity_kg=float(v.capacity_kg),
+                capacity_m3=None if v.capacity_m3 is None else float(v.capacity_m3),
+                depot=depot_ids.index(v.depot_id),
+                shift_start=shift_start,
+                shift_end=shift_end,
+                cost_per_km=float(v.cost_per_km),
+                cost_per_hour=float(v.cost_per_hour),
+                classes=classes,
+            )
+        )
     routing_pickups = [
         RoutingPickup(
-            id=str(p.id), location=location_of[p.site_id], demand_kg=float(p.quantity_kg),
-            demand_m3=float(p.volume_m3), tw_start=_seconds(p.window_start, 0), tw_end=_seconds(p.window_end, None),
-            service_seconds=p.service_minutes * 60, waste_class=p.waste_class,
+            id=str(p.id),
+            location=location_of[p.site_id],
+            demand_kg=float(p.quantity_kg),
+            demand_m3=float(p.volume_m3),
+            tw_start=_seconds(p.window_start, 0),
+            tw_end=_seconds(p.window_end, None),
+            service_seconds=p.service_minutes * 60,
+            waste_class=p.waste_class,
         )
         for p in routable
     ]
-    problem = Problem(depots=depots, vehicle_types=types, pickups=routing_pickups, distances=matrices.distances,
-                      durations=dur, coordinates=points,
-                      bbox=planning_area([v.depot for v in vehicles]))
-    return Built(problem, points, {str(v.id): v for v in vehicles}, {str(p.id): p for p in pickups}, destinations,
-                 location_of, sites, unassigned, matrices.source)
+    problem = Problem(
+        depots=depots,
+        vehicle_types=types,
+        pickups=routing_pickups,
+        distances=matrices.distances,
+        durations=dur,
+        coordinates=points,
+        bbox=planning_area([v.depot for v in vehicles]),
+    )
+    return Built(
+        problem,
+        points,
+        {str(v.id): v for v in vehicles},
+        {str(p.id): p for p in pickups},
+        destinations,
+        location_of,
+        sites,
+        unassigned,
+        matrices.source,
+    )
 
 
 def _round_trip(dur, a: int, b: int) -> int:
@@ -272,13 +324,23 @@ def plan_render(plan: RoutePlan, built: Built, solution) -> dict:
         for s in route.stops:
             p = built.pickups[s.pickup_id]
             distance += float(s.distance_from_previous)
-            stops.append({
-                "sequence": len(stops) + 1, "kind": "pickup", "pickup": p.id, "site": _site(p.site),
-                "batch": p.batch.code if p.batch_id else None, "waste_class": p.waste_class,
-                "quantity_kg": float(p.quantity_kg), "eta": _at(plan, s.arrival), "service_start": _at(plan, s.start),
-                "departure": _at(plan, s.departure), "load_kg": round(s.load_kg, 3),
-                "destination": _site(built.destinations[s.pickup_id]), "location": list(built.points[s.location]),
-            })
+            stops.append(
+                {
+                    "sequence": len(stops) + 1,
+                    "kind": "pickup",
+                    "pickup": p.id,
+                    "site": _site(p.site),
+                    "batch": p.batch.code if p.batch_id else None,
+                    "waste_class": p.waste_class,
+                    "quantity_kg": float(p.quantity_kg),
+                    "eta": _at(plan, s.arrival),
+                    "service_start": _at(plan, s.start),
+                    "departure": _at(plan, s.departure),
+                    "load_kg": round(s.load_kg, 3),
+                    "destination": _site(built.destinations[s.pickup_id]),
+                    "location": list(built.points[s.location]),
+                }
+            )
             coords.append(list(built.points[s.location]))
             here = s.location
         clock = route.stops[-1].departure if route.stops else route.start
@@ -296,11 +358,19 @@ def plan_render(plan: RoutePlan, built: Built, solution) -> dict:
             arrival = clock + seconds
             clock = arrival + UNLOAD_SECONDS
             load = max(0.0, load - todo.pop(site_id))
-            stops.append({
-                "sequence": len(stops) + 1, "kind": "unload", "pickup": None, "site": _site(built.sites[site_id]),
-                "eta": _at(plan, arrival), "service_start": _at(plan, arrival), "departure": _at(plan, clock),
-                "load_kg": round(load, 3), "location": list(built.points[loc]),
-            })
+            stops.append(
+                {
+                    "sequence": len(stops) + 1,
+                    "kind": "unload",
+                    "pickup": None,
+                    "site": _site(built.sites[site_id]),
+                    "eta": _at(plan, arrival),
+                    "service_start": _at(plan, arrival),
+                    "departure": _at(plan, clock),
+                    "load_kg": round(load, 3),
+                    "location": list(built.points[loc]),
+                }
+            )
             coords.append(list(built.points[loc]))
             here = loc
         metres, seconds = _leg(built, here, depot_loc)
@@ -309,21 +379,36 @@ def plan_render(plan: RoutePlan, built: Built, solution) -> dict:
         coords.append(list(built.points[depot_loc]))
         if end > _seconds(vehicle.shift_end, DAY):
             warnings.append(f"vehicle {vehicle.plate} returns after the end of its shift")
-        routes.append({
-            "vehicle": {"id": vehicle.id, "plate": vehicle.plate,
-                        "default_driver": vehicle.default_driver.username if vehicle.default_driver else None},
-            "depot": _site(vehicle.depot), "start": _at(plan, route.start), "end": _at(plan, end),
-            "distance_m": round(distance), "duration_s": int(end - route.start),
-            "load_kg": round(route.load_kg, 3), "capacity_kg": float(vehicle.capacity_kg),
-            "stops": stops, "path": coords,
-        })
+        routes.append(
+            {
+                "vehicle": {
+                    "id": vehicle.id,
+                    "plate": vehicle.plate,
+                    "default_driver": vehicle.default_driver.username if vehicle.default_driver else None,
+                },
+                "depot": _site(vehicle.depot),
+                "start": _at(plan, route.start),
+                "end": _at(plan, end),
+                "distance_m": round(distance),
+                "duration_s": int(end - route.start),
+                "load_kg": round(route.load_kg, 3),
+                "capacity_kg": float(vehicle.capacity_kg),
+                "stops": stops,
+                "path": coords,
+            }
+        )
     unassigned = list(built.unassigned) + [
         {"pickup": int(u.pickup_id), "code": u.code, "message": u.reason} for u in solution.unassigned
     ]
     return {
-        "solver": solution.solver, "matrix": built.source, "seconds": round(solution.seconds, 2),
-        "distance_m": sum(r["distance_m"] for r in routes), "duration_s": sum(r["duration_s"] for r in routes),
-        "routes": routes, "unassigned": unassigned, "warnings": warnings,
+        "solver": solution.solver,
+        "matrix": built.source,
+        "seconds": round(solution.seconds, 2),
+        "distance_m": sum(r["distance_m"] for r in routes),
+        "duration_s": sum(r["duration_s"] for r in routes),
+        "routes": routes,
+        "unassigned": unassigned,
+        "warnings": warnings,
         "geojson": plan_geojson(routes, unassigned, built),
     }
 
@@ -332,20 +417,42 @@ def plan_geojson(routes: list[dict], unassigned: list[dict], built: Built) -> di
     features = []
     for r in routes:
         props = {"vehicle": r["vehicle"]["id"], "plate": r["vehicle"]["plate"]}
-        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": r["path"]},
-                         "properties": {**props, "kind": "route", "distance_m": r["distance_m"],
-                                        "duration_s": r["duration_s"]}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": r["path"]},
+                "properties": {**props, "kind": "route", "distance_m": r["distance_m"], "duration_s": r["duration_s"]},
+            }
+        )
         for s in r["stops"]:
-            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": s["location"]},
-                             "properties": {**props, "kind": s["kind"], "sequence": s["sequence"],
-                                            "pickup": s["pickup"], "site": s["site"]["name"], "eta": s["eta"],
-                                            "load_kg": s["load_kg"]}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": s["location"]},
+                    "properties": {
+                        **props,
+                        "kind": s["kind"],
+                        "sequence": s["sequence"],
+                        "pickup": s["pickup"],
+                        "site": s["site"]["name"],
+                        "eta": s["eta"],
+                        "load_kg": s["load_kg"],
+                    },
+                }
+            )
     for u in unassigned:
         pickup = built.pickups.get(str(u["pickup"]))
         if pickup is not None:
-            features.append({"type": "Feature",
-                             "geometry": {"type": "Point", "coordinates": [pickup.site.location.x,
-                                                                           pickup.site.location.y]},
-                             "properties": {"kind": "unassigned", "pickup": pickup.id, "code": u["code"],
-                                            "message": u["message"]}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [pickup.site.location.x, pickup.site.location.y]},
+                    "properties": {
+                        "kind": "unassigned",
+                        "pickup": pickup.id,
+                        "code": u["code"],
+                        "message": u["message"],
+                    },
+                }
+            )
     return {"type": "FeatureCollection", "features": features}

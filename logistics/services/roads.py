@@ -59,11 +59,11 @@ def _nearest_vertices(points: Sequence[tuple[float, float]]) -> list[int | None]
 
 
 def _cost_matrix(vertices: list[int], cost: str, reverse: str) -> dict[tuple[int, int], float]:
-    edges = (f"SELECT gid AS id, source, target, {cost} AS cost, {reverse} AS reverse_cost "
-             f"FROM {SCHEMA}.ways")
+    edges = f"SELECT gid AS id, source, target, {cost} AS cost, {reverse} AS reverse_cost FROM {SCHEMA}.ways"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCostMatrix(%s, %s::bigint[], true)",
-                       [edges, vertices])
+        cursor.execute(
+            "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCostMatrix(%s, %s::bigint[], true)", [edges, vertices]
+        )
         return {(a, b): c for a, b, c in cursor.fetchall()}
 
 
@@ -89,9 +89,7 @@ def matrices_for(points: Sequence[tuple[float, float]]) -> Matrices:
     version = road_network_version() if getattr(settings, "ROUTING_USE_ROADS", True) else None
     fallback = getattr(settings, "ROUTING_ROAD_FALLBACK", "straight_line")
     rounded = [(round(lon, 6), round(lat, 6)) for lon, lat in points]
-    key = "routing:matrix:" + hashlib.sha256(
-        json.dumps([version, fallback, rounded]).encode()
-    ).hexdigest()
+    key = "routing:matrix:" + hashlib.sha256(json.dumps([version, fallback, rounded]).encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -118,13 +116,26 @@ def roads_import(*, path: Path, mapconfig: Path | None = None) -> dict:
         osm = path
         if path.suffix == ".pbf":
             osm = Path(tmp) / (path.stem + ".osm")
-            subprocess.run(["osmium", "cat", "--overwrite", "-o", str(osm), str(path)], check=True,
-                           capture_output=True)
+            subprocess.run(["osmium", "cat", "--overwrite", "-o", str(osm), str(path)], check=True, capture_output=True)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")
-        command = ["osm2pgrouting", "-f", str(osm), "--schema", SCHEMA, "--clean", "-d", db["NAME"],
-                   "-U", db["USER"] or "postgres", "-h", db["HOST"] or "localhost", "-p", str(db["PORT"] or 5432)]
+        command = [
+            "osm2pgrouting",
+            "-f",
+            str(osm),
+            "--schema",
+            SCHEMA,
+            "--clean",
+            "-d",
+            db["NAME"],
+            "-U",
+            db["USER"] or "postgres",
+            "-h",
+            db["HOST"] or "localhost",
+            "-p",
+            str(db["PORT"] or 5432),
+        ]
         if mapconfig:
             command += ["-c", str(mapconfig)]
         env = {**os.environ, "PGPASSWORD": db["PASSWORD"] or ""}
@@ -135,8 +146,10 @@ def roads_import(*, path: Path, mapconfig: Path | None = None) -> dict:
             raise AppError(f"osm2pgrouting failed: {(done.stderr or done.stdout)[-500:]}", code="import_failed")
     version = hashlib.sha256(path.read_bytes()).hexdigest()[:16] + f"-{os.urandom(4).hex()}"
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.network "
-                       "(version text PRIMARY KEY, source text, imported_at timestamptz DEFAULT now())")
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {SCHEMA}.network "
+            "(version text PRIMARY KEY, source text, imported_at timestamptz DEFAULT now())"
+        )
         cursor.execute(f"INSERT INTO {SCHEMA}.network (version, source) VALUES (%s, %s)", [version, path.name])
         cursor.execute(f"SELECT count(*) FROM {SCHEMA}.ways")
         ways = cursor.fetchone()[0]

@@ -46,8 +46,9 @@ def plan_dispatch(*, user, plan: RoutePlan, drivers: dict[str, str] | None = Non
     for vid in planned:
         if vid in drivers:
             try:
-                chosen[vid] = driver_by_username(organisation=plan.hauler, username=drivers[vid],
-                                                 field=f"drivers.{vid}")
+                chosen[vid] = driver_by_username(
+                    organisation=plan.hauler, username=drivers[vid], field=f"drivers.{vid}"
+                )
             except AppError as exc:
                 errors.update(exc.fields)
         elif vehicles[vid].default_driver is not None:
@@ -56,8 +57,10 @@ def plan_dispatch(*, user, plan: RoutePlan, drivers: dict[str, str] | None = Non
             errors[f"drivers.{vid}"] = ["Name a driver: the vehicle has no default driver."]
     if errors:
         raise AppError("Some routes cannot be dispatched.", fields=errors)
-    trips = [_trip_create(plan, route, vehicles[str(route["vehicle"]["id"])], chosen[str(route["vehicle"]["id"])])
-             for route in routes]
+    trips = [
+        _trip_create(plan, route, vehicles[str(route["vehicle"]["id"])], chosen[str(route["vehicle"]["id"])])
+        for route in routes
+    ]
     return trips
 
 
@@ -70,9 +73,17 @@ def _trip_create(plan: RoutePlan, route: dict, vehicle: Vehicle, driver) -> Trip
         pickup = pickups.get(s["pickup"]) if s["pickup"] else None
         if pickup is not None and pickup.status in (PickupStatus.DONE, PickupStatus.CANCELLED):
             continue  # collected or withdrawn since the plan was made
-        stops.append(TripStop(trip=trip, sequence=len(stops) + 1, kind=s["kind"], pickup=pickup,
-                              site_id=s["site"]["id"], eta=parse_datetime(s["eta"]),
-                              load_kg_after=Decimal(str(s["load_kg"]))))
+        stops.append(
+            TripStop(
+                trip=trip,
+                sequence=len(stops) + 1,
+                kind=s["kind"],
+                pickup=pickup,
+                site_id=s["site"]["id"],
+                eta=parse_datetime(s["eta"]),
+                load_kg_after=Decimal(str(s["load_kg"])),
+            )
+        )
     TripStop.objects.bulk_create(stops)
     # A pickup moved here from an earlier trip (a re-plan) leaves that trip.
     moved = TripStop.objects.filter(pickup_id__in=pickup_ids, status=StopStatus.PENDING).exclude(trip=trip)
@@ -82,7 +93,8 @@ def _trip_create(plan: RoutePlan, route: dict, vehicle: Vehicle, driver) -> Trip
         if not old.stops.filter(kind=StopKind.PICKUP, status=StopStatus.PENDING).exists():
             Trip.objects.filter(pk=old.pk, status=TripStatus.PLANNED).update(status=TripStatus.REPLANNED)
     Pickup.objects.filter(id__in=pickup_ids, status=PickupStatus.OPEN).update(
-        status=PickupStatus.DISPATCHED, hauler=plan.hauler)
+        status=PickupStatus.DISPATCHED, hauler=plan.hauler
+    )
     Pickup.objects.filter(id__in=pickup_ids, hauler__isnull=True).update(hauler=plan.hauler)
     return trip
 
@@ -133,10 +145,14 @@ def trip_stop_fail(*, user, trip: Trip, sequence: int, reason: str) -> TripStop:
 
 def trip_stop_complete_for_scan(*, batch_code: str, organisation: Organisation) -> int:
     """Called after a successful pickup scan: completes the pending stop for that batch, if any."""
-    stops = list(TripStop.objects.select_related("trip").filter(
-        kind=StopKind.PICKUP, status=StopStatus.PENDING, pickup__batch__code=batch_code,
-        trip__vehicle__organisation=organisation,
-    ))
+    stops = list(
+        TripStop.objects.select_related("trip").filter(
+            kind=StopKind.PICKUP,
+            status=StopStatus.PENDING,
+            pickup__batch__code=batch_code,
+            trip__vehicle__organisation=organisation,
+        )
+    )
     for stop in stops:
         _complete(stop)
     return len(stops)
@@ -154,12 +170,19 @@ def trip_replan(*, user, trip: Trip, vehicle_ids: list[int] | None = None) -> Ro
     """A new plan from now for the trip's failed and remaining pickups (with the trip's vehicle by default)."""
     hauler = trip.vehicle.organisation
     membership_require(user=user, organisation=hauler, roles=(Role.HAULER,), field="trip")
-    remaining = list(trip.stops.filter(kind=StopKind.PICKUP, status__in=(StopStatus.PENDING, StopStatus.FAILED))
-                     .exclude(pickup__status__in=(PickupStatus.DONE, PickupStatus.CANCELLED))
-                     .values_list("pickup_id", flat=True))
+    remaining = list(
+        trip.stops.filter(kind=StopKind.PICKUP, status__in=(StopStatus.PENDING, StopStatus.FAILED))
+        .exclude(pickup__status__in=(PickupStatus.DONE, PickupStatus.CANCELLED))
+        .values_list("pickup_id", flat=True)
+    )
     if not remaining:
         raise Conflict("Nothing is left to re-plan on this trip.", code="nothing_left")
-    return plan_request(user=user, hauler=hauler, date=trip.date, vehicle_ids=vehicle_ids or [trip.vehicle_id],
-                        pickup_ids=remaining, start_seconds=_seconds_now(trip.date), replan_of=trip)
-
-
+    return plan_request(
+        user=user,
+        hauler=hauler,
+        date=trip.date,
+        vehicle_ids=vehicle_ids or [trip.vehicle_id],
+        pickup_ids=remaining,
+        start_seconds=_seconds_now(trip.date),
+        replan_of=trip,
+    )

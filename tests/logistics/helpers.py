@@ -16,9 +16,13 @@ TODAY = datetime.date.today()
 
 
 def licence(org, classes=("hazardous",)):
-    return HaulerLicence.objects.create(organisation=org, number=f"L-{org.pk}-{len(classes)}",
-                                        classes=list(classes), valid_from=TODAY - datetime.timedelta(days=30),
-                                        valid_until=TODAY + datetime.timedelta(days=300))
+    return HaulerLicence.objects.create(
+        organisation=org,
+        number=f"L-{org.pk}-{len(classes)}",
+        classes=list(classes),
+        valid_from=TODAY - datetime.timedelta(days=30),
+        valid_until=TODAY + datetime.timedelta(days=300),
+    )
 
 
 def depot(org, lon=117.20, lat=39.12):
@@ -33,25 +37,49 @@ def driver(org, username="driver"):
 
 def vehicle(org, site, plate, kg=2000, classes=("general",), shift=("07:00", "17:00"), default_driver=None):
     return Vehicle.objects.create(
-        organisation=org, plate=plate, capacity_kg=Decimal(kg), capacity_m3=None, classes=list(classes),
-        depot=site, shift_start=datetime.time.fromisoformat(shift[0]), shift_end=datetime.time.fromisoformat(shift[1]),
-        cost_per_km=Decimal("2.0"), cost_per_hour=Decimal("40"), default_driver=default_driver,
+        organisation=org,
+        plate=plate,
+        capacity_kg=Decimal(kg),
+        capacity_m3=None,
+        classes=list(classes),
+        depot=site,
+        shift_start=datetime.time.fromisoformat(shift[0]),
+        shift_end=datetime.time.fromisoformat(shift[1]),
+        cost_per_km=Decimal("2.0"),
+        cost_per_hour=Decimal("40"),
+        default_driver=default_driver,
     )
 
 
 def permit(site, codes):
-    return Permit.objects.create(site=site, number=f"P-{site.pk}", codes=list(codes), operations=["R13"],
-                                 annual_quantity_kg=Decimal(10**6), valid_from=TODAY - datetime.timedelta(days=1),
-                                 valid_until=TODAY + datetime.timedelta(days=365))
+    return Permit.objects.create(
+        site=site,
+        number=f"P-{site.pk}",
+        codes=list(codes),
+        operations=["R13"],
+        annual_quantity_kg=Decimal(10**6),
+        valid_from=TODAY - datetime.timedelta(days=1),
+        valid_until=TODAY + datetime.timedelta(days=365),
+    )
 
 
 def pickup(hauler, site, kg=100, klass="general", window=None, code="", category="", **extra):
     from logistics.services.pickups import destination_resolve
 
-    p = Pickup(hauler=hauler, requested_by=site.organisation, site=site, waste_class=klass, waste_code=code,
-               waste_category=category, quantity_kg=Decimal(kg), date=extra.pop("date", TODAY),
-               window_start=datetime.time.fromisoformat(window[0]) if window else None,
-               window_end=datetime.time.fromisoformat(window[1]) if window else None, service_minutes=5, **extra)
+    p = Pickup(
+        hauler=hauler,
+        requested_by=site.organisation,
+        site=site,
+        waste_class=klass,
+        waste_code=code,
+        waste_category=category,
+        quantity_kg=Decimal(kg),
+        date=extra.pop("date", TODAY),
+        window_start=datetime.time.fromisoformat(window[0]) if window else None,
+        window_end=datetime.time.fromisoformat(window[1]) if window else None,
+        service_minutes=5,
+        **extra,
+    )
     p.destination, p.destination_problem = destination_resolve(p)
     p.save()
     return p

@@ -23,18 +23,28 @@ def _batch_pickup(demo) -> str:
     """A real batch at Haihe's plant on a manifest carried by Jinhuan, requested for pickup."""
     enterprise = client_for(demo.users["enterprise"])
     code = batch_new(enterprise, demo.sites["haihe_plant"], quantity="200.000", generated_at=now_iso(-60))["code"]
-    manifest_new(enterprise, from_site=demo.sites["haihe_plant"], to_site=demo.sites["ts_dongli"],
-                 carriers=[demo.organisations["jinhuan"]], codes=[code])
-    made = enterprise.post("/api/v1/pickups/from-batches/", {"codes": [code], "date": TODAY.isoformat(),
-                                                            "hauler": demo.organisations["jinhuan"].pk},
-                           format="json")
+    manifest_new(
+        enterprise,
+        from_site=demo.sites["haihe_plant"],
+        to_site=demo.sites["ts_dongli"],
+        carriers=[demo.organisations["jinhuan"]],
+        codes=[code],
+    )
+    made = enterprise.post(
+        "/api/v1/pickups/from-batches/",
+        {"codes": [code], "date": TODAY.isoformat(), "hauler": demo.organisations["jinhuan"].pk},
+        format="json",
+    )
     assert made.status_code == 201, made.content
     return code
 
 
 def _plan(client, demo, **body) -> dict:
-    made = client.post("/api/v1/routes/plans/", {"date": TODAY.isoformat(),
-                                                 "hauler": demo.organisations["jinhuan"].pk, **body}, format="json")
+    made = client.post(
+        "/api/v1/routes/plans/",
+        {"date": TODAY.isoformat(), "hauler": demo.organisations["jinhuan"].pk, **body},
+        format="json",
+    )
     assert made.status_code == 202, made.content
     result = poll(client, made.json()["id"])
     assert result["status"] == "done", result
@@ -54,8 +64,9 @@ def test_it_plans_dispatches_and_completes_the_demo_round(demo, celery_worker):
     for route, stop in served.values():
         vehicle = Vehicle.objects.get(pk=route["vehicle"]["id"])
         assert "hazardous" in vehicle.classes
-        assert stop["destination"]["id"] in {demo.sites[k].pk for k in ("ts_dongli", "ts_xiqing", "incinerator",
-                                                                       "renew_plant")}
+        assert stop["destination"]["id"] in {
+            demo.sites[k].pk for k in ("ts_dongli", "ts_xiqing", "incinerator", "renew_plant")
+        }
         unloads = [s["site"]["id"] for s in route["stops"] if s["kind"] == "unload"]
         assert stop["destination"]["id"] in unloads
     # Dispatch every route to the demo driver.
@@ -73,34 +84,47 @@ def test_it_plans_dispatches_and_completes_the_demo_round(demo, celery_worker):
     assert client_for(demo.users["cc_driver"]).get("/api/v1/trips/today/").json()["results"] == []
     assert client_for(demo.users["cc_driver"]).get(f"/api/v1/trips/{today[0]['id']}/").status_code == 404
     # Scanning the batch at pickup completes its stop.
-    picked = scan(driver, code, "pickup", location=point_of(demo.sites["haihe_plant"]),
-                  organisation=demo.organisations["jinhuan"].pk)
+    picked = scan(
+        driver,
+        code,
+        "pickup",
+        location=point_of(demo.sites["haihe_plant"]),
+        organisation=demo.organisations["jinhuan"].pk,
+    )
     assert picked.status_code == 201, picked.content
     stop = TripStop.objects.get(pickup__batch__code=code)
     assert stop.status == "done" and Pickup.objects.get(batch__code=code).status == "done"
     # Another stop fails and is re-planned into the rest of the day.
     trip = Trip.objects.get(pk=stop.trip_id)
-    other = trip.stops.filter(kind="pickup", status="pending").first() or TripStop.objects.filter(
-        kind="pickup", status="pending").first()
+    other = (
+        trip.stops.filter(kind="pickup", status="pending").first()
+        or TripStop.objects.filter(kind="pickup", status="pending").first()
+    )
     trip = other.trip
-    failed = driver.post(f"/api/v1/trips/{trip.pk}/stops/{other.sequence}/fail/", {"reason": "gate closed"},
-                         format="json")
+    failed = driver.post(
+        f"/api/v1/trips/{trip.pk}/stops/{other.sequence}/fail/", {"reason": "gate closed"}, format="json"
+    )
     assert failed.status_code == 200, failed.content
     assert failed.json()["status"] == "failed"
-    assert driver.post(f"/api/v1/trips/{trip.pk}/stops/{other.sequence}/fail/", {"reason": "x"},
-                       format="json").status_code == 409
+    assert (
+        driver.post(f"/api/v1/trips/{trip.pk}/stops/{other.sequence}/fail/", {"reason": "x"}, format="json").status_code
+        == 409
+    )
     replan = dispatcher.post(f"/api/v1/trips/{trip.pk}/replan/", {}, format="json")
     assert replan.status_code == 202, replan.content
     second = poll(dispatcher, replan.json()["id"])
     assert second["status"] == "done", second
     assert other.pickup_id in second["request"]["pickups"]
-    outcome = {s["pickup"] for r in second["routes"] for s in r["stops"]} | {u["pickup"] for u in
-                                                                             second["unassigned"]}
+    outcome = {s["pickup"] for r in second["routes"] for s in r["stops"]} | {u["pickup"] for u in second["unassigned"]}
     assert other.pickup_id in outcome
     if second["routes"]:
-        moved = dispatcher.post(f"/api/v1/routes/plans/{second['id']}/dispatch/",
-                                {"drivers": {str(r["vehicle"]["id"]): "driver" for r in second["routes"]}},
-                                format="json")
+        moved = dispatcher.post(
+            f"/api/v1/routes/plans/{second['id']}/dispatch/",
+            {"drivers": {str(r["vehicle"]["id"]): "driver" for r in second["routes"]}},
+            format="json",
+        )
         assert moved.status_code == 201, moved.content
-        assert TripStop.objects.filter(trip=trip, status="replanned").exists() or not trip.stops.filter(
-            status="pending").exists()
+        assert (
+            TripStop.objects.filter(trip=trip, status="replanned").exists()
+            or not trip.stops.filter(status="pending").exists()
+        )

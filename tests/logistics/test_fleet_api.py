@@ -15,8 +15,16 @@ __all__ = ["fast_passwords"]
 
 
 def vehicle_body(org, site, **extra):
-    return {"organisation": org.pk, "plate": "津C·12345", "capacity_kg": "3000", "classes": ["general"],
-            "depot": site.pk, "shift_start": "07:00", "shift_end": "15:00", **extra}
+    return {
+        "organisation": org.pk,
+        "plate": "津C·12345",
+        "capacity_kg": "3000",
+        "classes": ["general"],
+        "depot": site.pk,
+        "shift_start": "07:00",
+        "shift_end": "15:00",
+        **extra,
+    }
 
 
 def test_it_creates_and_lists_vehicles_only_for_their_hauler(city):
@@ -31,20 +39,21 @@ def test_it_creates_and_lists_vehicles_only_for_their_hauler(city):
 def test_it_rejects_hazardous_vehicles_without_a_licence(city):
     site = depot(city.hauler_org)
     hauler = client_for(city.hauler)
-    refused = hauler.post("/api/v1/vehicles/", vehicle_body(city.hauler_org, site, classes=["hazardous"]),
-                          format="json")
+    refused = hauler.post(
+        "/api/v1/vehicles/", vehicle_body(city.hauler_org, site, classes=["hazardous"]), format="json"
+    )
     assert refused.status_code == 400
     assert "classes" in refused.json()["error"]["fields"]
     licence(city.hauler_org)
-    accepted = hauler.post("/api/v1/vehicles/", vehicle_body(city.hauler_org, site, classes=["hazardous"]),
-                           format="json")
+    accepted = hauler.post(
+        "/api/v1/vehicles/", vehicle_body(city.hauler_org, site, classes=["hazardous"]), format="json"
+    )
     assert accepted.status_code == 201, accepted.content
 
 
 def test_it_rejects_vehicles_for_another_hauler(city):
     site = depot(city.hauler_org)
-    refused = client_for(city.outsider).post("/api/v1/vehicles/", vehicle_body(city.hauler_org, site),
-                                             format="json")
+    refused = client_for(city.outsider).post("/api/v1/vehicles/", vehicle_body(city.hauler_org, site), format="json")
     assert refused.status_code == 400  # the outsider cannot even see the organisation
     assert not Vehicle.objects.exists()
 
@@ -61,8 +70,15 @@ def test_it_creates_pickups_from_batches_with_a_permitted_destination(city, cata
     code = batch_new(client_for(city.generator), city.generation_site, generated_at=now_iso(-60))["code"]
     made = client_for(city.generator).post(
         "/api/v1/pickups/from-batches/",
-        {"codes": [code], "date": TODAY.isoformat(), "hauler": city.hauler_org.pk,
-         "window_start": "08:00", "window_end": "12:00"}, format="json")
+        {
+            "codes": [code],
+            "date": TODAY.isoformat(),
+            "hauler": city.hauler_org.pk,
+            "window_start": "08:00",
+            "window_end": "12:00",
+        },
+        format="json",
+    )
     assert made.status_code == 201, made.content
     [p] = made.json()
     assert (p["waste_class"], p["destination"], p["batch"]) == ("hazardous", city.transfer.pk, code)
@@ -72,7 +88,8 @@ def test_it_creates_pickups_from_batches_with_a_permitted_destination(city, cata
 
 def test_it_reports_field_paths_for_batches_that_cannot_be_picked_up(city, catalogs):
     refused = client_for(city.generator).post(
-        "/api/v1/pickups/from-batches/", {"codes": ["NOPE"], "date": TODAY.isoformat()}, format="json")
+        "/api/v1/pickups/from-batches/", {"codes": ["NOPE"], "date": TODAY.isoformat()}, format="json"
+    )
     assert refused.status_code == 400
     assert "codes.0" in refused.json()["error"]["fields"]
 
@@ -87,7 +104,15 @@ def test_it_says_why_a_pickup_has_no_destination(city):
 def test_it_creates_a_collection_point_pickup(city):
     cp = city.transfer
     made = client_for(city.operator).post(
-        "/api/v1/pickups/", {"site": cp.pk, "quantity_kg": "1200", "waste_class": "general",
-                             "date": TODAY.isoformat(), "hauler": city.hauler_org.pk}, format="json")
+        "/api/v1/pickups/",
+        {
+            "site": cp.pk,
+            "quantity_kg": "1200",
+            "waste_class": "general",
+            "date": TODAY.isoformat(),
+            "hauler": city.hauler_org.pk,
+        },
+        format="json",
+    )
     assert made.status_code == 201, made.content
     assert made.json()["destination"] == city.plant.pk

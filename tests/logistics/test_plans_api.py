@@ -26,15 +26,19 @@ def _quick(settings):
 def fleet(city):
     home = depot(city.hauler_org)
     permit(city.transfer, ["HW08"])
-    return {"depot": home, "truck": vehicle(city.hauler_org, home, "T-1", kg=1000),
-            "van": vehicle(city.hauler_org, home, "T-2", kg=600)}
+    return {
+        "depot": home,
+        "truck": vehicle(city.hauler_org, home, "T-1", kg=1000),
+        "van": vehicle(city.hauler_org, home, "T-2", kg=600),
+    }
 
 
 def plan_for(city, client=None, **body):
     client = client or client_for(city.hauler)
     with mock.patch("logistics.tasks.plan_run_task.delay") as delay:
-        made = client.post("/api/v1/routes/plans/", {"date": TODAY.isoformat(), "hauler": city.hauler_org.pk,
-                                                     **body}, format="json")
+        made = client.post(
+            "/api/v1/routes/plans/", {"date": TODAY.isoformat(), "hauler": city.hauler_org.pk, **body}, format="json"
+        )
     return made, delay
 
 
@@ -51,10 +55,13 @@ def sites(city, n, kind=SiteKind.COLLECTION_POINT):
 
 def test_it_queues_a_plan_and_enqueues_the_job_after_commit(city, fleet, django_capture_on_commit_callbacks):
     pickup(city.hauler_org, sites(city, 1)[0])
-    with mock.patch("logistics.tasks.plan_run_task.delay") as delay, \
-            django_capture_on_commit_callbacks(execute=True) as callbacks:
-        made = client_for(city.hauler).post("/api/v1/routes/plans/", {"date": TODAY.isoformat(),
-                                                                      "hauler": city.hauler_org.pk}, format="json")
+    with (
+        mock.patch("logistics.tasks.plan_run_task.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        made = client_for(city.hauler).post(
+            "/api/v1/routes/plans/", {"date": TODAY.isoformat(), "hauler": city.hauler_org.pk}, format="json"
+        )
     assert made.status_code == 202, made.content
     assert len(callbacks) == 1
     delay.assert_called_once_with(made.json()["id"])
@@ -81,8 +88,14 @@ def test_it_plans_every_open_pickup_within_capacity_and_time_windows(city, fleet
 def test_it_sends_hazardous_waste_only_on_licensed_vehicles_to_a_permitted_site(city, fleet):
     licence(city.hauler_org)
     hazmat = vehicle(city.hauler_org, fleet["depot"], "H-1", kg=1000, classes=("hazardous",))
-    oil = pickup(city.hauler_org, sites(city, 1, SiteKind.GENERATION)[0], kg=300, klass="hazardous",
-                 code="900-249-08", category="HW08")
+    oil = pickup(
+        city.hauler_org,
+        sites(city, 1, SiteKind.GENERATION)[0],
+        kg=300,
+        klass="hazardous",
+        code="900-249-08",
+        category="HW08",
+    )
     pickup(city.hauler_org, sites(city, 1)[0], kg=300)
     body = planned(city)
     assert body["unassigned"] == []
@@ -92,8 +105,9 @@ def test_it_sends_hazardous_waste_only_on_licensed_vehicles_to_a_permitted_site(
 
 
 def test_it_reports_each_impossible_pickup_with_its_reason(city, fleet):
-    far = SiteFactory(organisation=city.operator_org, kind=SiteKind.COLLECTION_POINT,
-                      location=city_point(ELSEWHERE_BBOX))
+    far = SiteFactory(
+        organisation=city.operator_org, kind=SiteKind.COLLECTION_POINT, location=city_point(ELSEWHERE_BBOX)
+    )
     a, b, c, d = sites(city, 4)
     outside = pickup(city.hauler_org, far, kg=100)
     too_early = pickup(city.hauler_org, a, kg=100, window=("00:00", "00:10"))
@@ -102,8 +116,12 @@ def test_it_reports_each_impossible_pickup_with_its_reason(city, fleet):
     fine = pickup(city.hauler_org, d, kg=100)
     body = planned(city)
     reasons = {u["pickup"]: u["code"] for u in body["unassigned"]}
-    assert reasons == {outside.pk: "outside_area", too_early.pk: "time_window_unreachable",
-                       too_big.pk: "demand_exceeds_capacity", hazardous.pk: "no_licensed_vehicle"}
+    assert reasons == {
+        outside.pk: "outside_area",
+        too_early.pk: "time_window_unreachable",
+        too_big.pk: "demand_exceeds_capacity",
+        hazardous.pk: "no_licensed_vehicle",
+    }
     assert all(u["message"] for u in body["unassigned"])
     assert [s["pickup"] for r in body["routes"] for s in r["stops"] if s["kind"] == "pickup"] == [fine.pk]
     kinds = {f["properties"]["kind"] for f in body["geojson"]["features"]}

@@ -39,8 +39,7 @@ def test_it_imports_roads_and_builds_a_road_matrix(road_network):
     version = roads.road_network_version()
     assert version and version != "unversioned"
     dist, dur = roads.pgrouting_fetch(POINTS)
-    reachable = [(i, j) for i in range(len(POINTS)) for j in range(len(POINTS))
-                 if i != j and dist[i][j] is not None]
+    reachable = [(i, j) for i in range(len(POINTS)) for j in range(len(POINTS)) if i != j and dist[i][j] is not None]
     assert reachable, "no road path between any two points"
     for i, j in reachable:
         assert dist[i][j] >= haversine_m(POINTS[i], POINTS[j]) * 0.95  # roads are never shorter than a crow

@@ -32,15 +32,27 @@ def trip(city, catalogs):
     permit(city.transfer, ["HW08"], ["R13"])
     generator = client_for(city.generator)
     code = batch_new(generator, city.generation_site, quantity="100.000", generated_at=now_iso(-120))["code"]
-    number = manifest_new(generator, from_site=city.generation_site, to_site=city.transfer,
-                          carriers=[city.hauler_org], codes=[code])
-    return SimpleNamespace(code=code, number=number, hauler=client_for(city.hauler),
-                           operator=client_for(city.operator), generator=generator)
+    number = manifest_new(
+        generator, from_site=city.generation_site, to_site=city.transfer, carriers=[city.hauler_org], codes=[code]
+    )
+    return SimpleNamespace(
+        code=code,
+        number=number,
+        hauler=client_for(city.hauler),
+        operator=client_for(city.operator),
+        generator=generator,
+    )
 
 
 def pickup_body(trip, city, **extra):
-    return {"code": trip.code, "action": "pickup", "location": point_of(city.generation_site),
-            "scanned_at": now_iso(), "device_id": "truck-7", **extra}
+    return {
+        "code": trip.code,
+        "action": "pickup",
+        "location": point_of(city.generation_site),
+        "scanned_at": now_iso(),
+        "device_id": "truck-7",
+        **extra,
+    }
 
 
 def error_of(response, status):
@@ -74,8 +86,9 @@ def test_it_rejects_a_key_reused_with_another_body(city, trip):
     assert first.status_code == 201
     before = counts()
 
-    other = trip.hauler.post("/api/v1/scans/", pickup_body(trip, city, device_id="truck-8"), format="json",
-                             HTTP_IDEMPOTENCY_KEY="k")
+    other = trip.hauler.post(
+        "/api/v1/scans/", pickup_body(trip, city, device_id="truck-8"), format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
 
     error = error_of(other, 409)
     assert error["code"] == "idempotency_key_reused"
@@ -89,8 +102,13 @@ def test_it_rejects_a_key_reused_with_another_body(city, trip):
 def test_it_answers_each_bulk_item_and_commits_the_good_ones(city, trip):
     picked = pickup_body(trip, city, scanned_at=now_iso(-30))
     assert trip.hauler.post("/api/v1/scans/", picked, format="json", HTTP_IDEMPOTENCY_KEY="p1").status_code == 201
-    dropoff = {"code": trip.code, "action": "dropoff", "location": point_of(city.transfer),
-               "scanned_at": now_iso(-10), "idempotency_key": "d1"}
+    dropoff = {
+        "code": trip.code,
+        "action": "dropoff",
+        "location": point_of(city.transfer),
+        "scanned_at": now_iso(-10),
+        "idempotency_key": "d1",
+    }
     scans = [
         {**picked, "idempotency_key": "p1"},  # already uploaded by the single scan
         {"code": trip.code, "action": "pickup", "idempotency_key": "x1"},  # no scanned_at
@@ -115,8 +133,13 @@ def test_it_answers_each_bulk_item_and_commits_the_good_ones(city, trip):
 
 def test_it_applies_bulk_scans_in_device_time_order(city, trip):
     scans = [
-        {"code": trip.code, "action": "dropoff", "location": point_of(city.transfer), "scanned_at": now_iso(-5),
-         "idempotency_key": "b2"},
+        {
+            "code": trip.code,
+            "action": "dropoff",
+            "location": point_of(city.transfer),
+            "scanned_at": now_iso(-5),
+            "idempotency_key": "b2",
+        },
         {**pickup_body(trip, city, scanned_at=now_iso(-50)), "idempotency_key": "b1"},
     ]
 
@@ -192,8 +215,14 @@ def test_it_refuses_pickup_before_the_consignor_signed(city, catalogs):
     permit(city.transfer, ["HW08"], ["R13"])
     generator = client_for(city.generator)
     code = batch_new(generator, city.generation_site)["code"]
-    manifest_new(generator, from_site=city.generation_site, to_site=city.transfer, carriers=[city.hauler_org],
-                 codes=[code], sign=False)
+    manifest_new(
+        generator,
+        from_site=city.generation_site,
+        to_site=city.transfer,
+        carriers=[city.hauler_org],
+        codes=[code],
+        sign=False,
+    )
     before = counts()
 
     response = scan(client_for(city.hauler), code, "pickup", location=point_of(city.generation_site))
@@ -217,8 +246,10 @@ def test_it_does_not_flag_a_scan_at_its_site(city, trip):
     assert response.json()["event"]["flags"] == []
 
 
-@pytest.mark.parametrize(("weight", "flags"), [("103.000", ["weight_mismatch"]), ("97.000", ["weight_mismatch"]),
-                                                ("101.500", []), ("100.000", [])])
+@pytest.mark.parametrize(
+    ("weight", "flags"),
+    [("103.000", ["weight_mismatch"]), ("97.000", ["weight_mismatch"]), ("101.500", []), ("100.000", [])],
+)
 def test_it_flags_a_weight_beyond_the_tolerance(city, trip, weight, flags):
     response = scan(trip.hauler, trip.code, "pickup", location=point_of(city.generation_site), weight_kg=weight)
 

@@ -18,8 +18,11 @@ URL = "/api/v1/recycling/mass-balance/"
 
 
 def treat(client, code, operation, quantity, **extra):
-    response = client.post("/api/v1/recycling/treatments/", {"batch": code, "operation": operation,
-                                                             "quantity_kg": quantity, **extra}, format="json")
+    response = client.post(
+        "/api/v1/recycling/treatments/",
+        {"batch": code, "operation": operation, "quantity_kg": quantity, **extra},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     return response.json()
 
@@ -34,8 +37,14 @@ def balance_of(client, site, day=None):
 def test_it_balances_a_plant_within_tolerance(city, plant):
     codes = at_plant(city, "100.000", "50.000")
     recycler = client_for(city.recycler)
-    treat(recycler, codes[0], "R9", "100.000", losses_kg="29.000",
-          outputs=[{"kind": "secondary", "material": "base oil", "quantity_kg": "70.000"}])
+    treat(
+        recycler,
+        codes[0],
+        "R9",
+        "100.000",
+        losses_kg="29.000",
+        outputs=[{"kind": "secondary", "material": "base oil", "quantity_kg": "70.000"}],
+    )
 
     body = balance_of(recycler, plant)
 
@@ -51,8 +60,14 @@ def test_it_balances_a_plant_within_tolerance(city, plant):
 def test_it_flags_mass_that_vanished_in_treatment(city, plant):
     [code] = at_plant(city, "100.000")
     recycler = client_for(city.recycler)
-    treat(recycler, code, "R9", "100.000", losses_kg="5.000",
-          outputs=[{"kind": "secondary", "material": "base oil", "quantity_kg": "60.000"}])
+    treat(
+        recycler,
+        code,
+        "R9",
+        "100.000",
+        losses_kg="5.000",
+        outputs=[{"kind": "secondary", "material": "base oil", "quantity_kg": "60.000"}],
+    )
 
     body = balance_of(recycler, plant)
 
@@ -75,8 +90,9 @@ def test_it_counts_what_left_the_generation_site_and_opening_stock(city, plant, 
     generator = client_for(city.generator)
 
     today = balance_of(generator, city.generation_site)
-    tomorrow = mass_balance(city.plant, timezone.localdate() + datetime.timedelta(days=1),
-                            timezone.localdate() + datetime.timedelta(days=1))
+    tomorrow = mass_balance(
+        city.plant, timezone.localdate() + datetime.timedelta(days=1), timezone.localdate() + datetime.timedelta(days=1)
+    )
 
     assert (today["generated_kg"], today["out_kg"], today["stock_change_kg"]) == ("100.000", "100.000", "0.000")
     assert today["discrepancy_kg"] == "0.000" and not today["flagged"]
@@ -84,13 +100,16 @@ def test_it_counts_what_left_the_generation_site_and_opening_stock(city, plant, 
     assert tomorrow.in_kg == 0 and not tomorrow.flagged
 
 
-@pytest.mark.parametrize("params, field, status", [
-    ({"from": "2026-01-01", "to": "2026-01-31"}, "site", 400),
-    ({"site": "999999", "from": "2026-01-01", "to": "2026-01-31"}, "site", 404),
-    ({"site": "PLANT", "from": "2026-02-01", "to": "2026-01-01"}, "to", 400),
-    ({"site": "PLANT", "from": "yesterday", "to": "2026-01-01"}, "from", 400),
-    ({"site": "PLANT", "from": "2026-01-01", "to": "2026-01-31", "colour": "red"}, "colour", 400),
-])
+@pytest.mark.parametrize(
+    "params, field, status",
+    [
+        ({"from": "2026-01-01", "to": "2026-01-31"}, "site", 400),
+        ({"site": "999999", "from": "2026-01-01", "to": "2026-01-31"}, "site", 404),
+        ({"site": "PLANT", "from": "2026-02-01", "to": "2026-01-01"}, "to", 400),
+        ({"site": "PLANT", "from": "yesterday", "to": "2026-01-01"}, "from", 400),
+        ({"site": "PLANT", "from": "2026-01-01", "to": "2026-01-31", "colour": "red"}, "colour", 400),
+    ],
+)
 def test_it_rejects_bad_parameters(city, plant, params, field, status):
     params = {k: (plant.pk if v == "PLANT" else v) for k, v in params.items()}
 
@@ -100,9 +119,12 @@ def test_it_rejects_bad_parameters(city, plant, params, field, status):
 
 
 def test_it_hides_another_organisations_site(city, plant):
-    error = error_of(client_for(city.outsider).get(URL, {"site": plant.pk, "from": "2026-01-01",
-                                                         "to": "2026-01-02"}), 404)
+    error = error_of(
+        client_for(city.outsider).get(URL, {"site": plant.pk, "from": "2026-01-01", "to": "2026-01-02"}), 404
+    )
 
     assert error["fields"] == {"site": ["No such site."]}
-    assert client_for(city.regulator).get(URL, {"site": plant.pk, "from": "2026-01-01",
-                                                "to": "2026-01-02"}).status_code == 200
+    assert (
+        client_for(city.regulator).get(URL, {"site": plant.pk, "from": "2026-01-01", "to": "2026-01-02"}).status_code
+        == 200
+    )

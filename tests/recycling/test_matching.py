@@ -45,9 +45,18 @@ def matches(client, code):
 def test_it_publishes_and_lists_capacities(market):
     recycler = client_for(market.recycler)
 
-    created = recycler.post(CAPACITIES, {"site": market.plant.pk, "codes": ["HW 08", "16 01 04*"],
-                                         "period_start": "2026-01-01", "period_end": "2026-12-31",
-                                         "capacity_kg": "50000", "price_per_t": "-800"}, format="json")
+    created = recycler.post(
+        CAPACITIES,
+        {
+            "site": market.plant.pk,
+            "codes": ["HW 08", "16 01 04*"],
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "capacity_kg": "50000",
+            "price_per_t": "-800",
+        },
+        format="json",
+    )
 
     assert created.status_code == 201, created.json()
     assert created.json()["codes"] == ["HW08", "160104"]
@@ -55,17 +64,26 @@ def test_it_publishes_and_lists_capacities(market):
     assert [c["id"] for c in recycler.get(CAPACITIES).json()["results"]] == [created.json()["id"]]
 
 
-@pytest.mark.parametrize("body, field, status", [
-    ({"codes": ["HW99"]}, "codes.0", 400),
-    ({"codes": []}, "codes", 400),
-    ({"capacity_kg": "-1"}, "capacity_kg", 400),
-    ({"period_end": "2025-01-01"}, "period_end", 400),
-    ({"site": 999999}, "site", 404),
-    ({"site": "GENERATOR"}, "site", 403),
-])
+@pytest.mark.parametrize(
+    "body, field, status",
+    [
+        ({"codes": ["HW99"]}, "codes.0", 400),
+        ({"codes": []}, "codes", 400),
+        ({"capacity_kg": "-1"}, "capacity_kg", 400),
+        ({"period_end": "2025-01-01"}, "period_end", 400),
+        ({"site": 999999}, "site", 404),
+        ({"site": "GENERATOR"}, "site", 403),
+    ],
+)
 def test_it_rejects_bad_capacities(market, body, field, status):
-    body = {"site": market.plant.pk, "codes": ["HW08"], "period_start": "2026-01-01", "period_end": "2026-12-31",
-            "capacity_kg": "1000", **body}
+    body = {
+        "site": market.plant.pk,
+        "codes": ["HW08"],
+        "period_start": "2026-01-01",
+        "period_end": "2026-12-31",
+        "capacity_kg": "1000",
+        **body,
+    }
     if body["site"] == "GENERATOR":
         body["site"] = market.generation_site.pk
 
@@ -115,7 +133,8 @@ def test_it_rejects_matching_an_unknown_or_foreign_batch(market):
     outsider = client_for(market.outsider)
 
     assert error_of(outsider.get("/api/v1/recycling/matches/", {"batch": code}), 404)["fields"] == {
-        "batch": ["No batch with this code."]}
+        "batch": ["No batch with this code."]
+    }
     assert "batch" in error_of(outsider.get("/api/v1/recycling/matches/", {"batch": "nope"}), 400)["fields"]
     assert "batch" in error_of(outsider.get("/api/v1/recycling/matches/"), 400)["fields"]
 

@@ -19,11 +19,13 @@ def ids(client, url):
 def test_it_shows_outsiders_nothing_and_regulators_their_jurisdiction(city, plant):
     [code] = at_plant(city, "100.000")
     recycler, generator = client_for(city.recycler), client_for(city.generator)
-    treatment = recycler.post("/api/v1/recycling/treatments/", {"batch": code, "operation": "R9",
-                                                                "quantity_kg": "100"}, format="json").json()["id"]
+    treatment = recycler.post(
+        "/api/v1/recycling/treatments/", {"batch": code, "operation": "R9", "quantity_kg": "100"}, format="json"
+    ).json()["id"]
     cap = capacity(city.recycler_org, city.plant).pk
-    offer = generator.post("/api/v1/recycling/offers/", {"batch": batch_new(generator, city.generation_site)},
-                           format="json").json()["id"]
+    offer = generator.post(
+        "/api/v1/recycling/offers/", {"batch": batch_new(generator, city.generation_site)}, format="json"
+    ).json()["id"]
     outsider, regulator = client_for(city.outsider), client_for(city.regulator)
 
     for url in ("treatments", "capacities", "offers"):

@@ -25,11 +25,18 @@ def test_it_records_outputs_and_residues_as_new_batches_in_the_lineage(city, pla
     [code] = at_plant(city, "100.000")
     recycler = client_for(city.recycler)
 
-    response = treat(recycler, code, "D10", "100.000", losses_kg="70.000", outputs=[
-        {"kind": "residue", "material": "bottom ash", "quantity_kg": "25.000", "waste_code": BOTTOM_ASH},
-        {"kind": "residue", "material": "fly ash", "quantity_kg": "3.000", "waste_code": FLY_ASH},
-        {"kind": "secondary", "material": "scrap iron", "grade": "HMS2", "quantity_kg": "2.000"},
-    ])
+    response = treat(
+        recycler,
+        code,
+        "D10",
+        "100.000",
+        losses_kg="70.000",
+        outputs=[
+            {"kind": "residue", "material": "bottom ash", "quantity_kg": "25.000", "waste_code": BOTTOM_ASH},
+            {"kind": "residue", "material": "fly ash", "quantity_kg": "3.000", "waste_code": FLY_ASH},
+            {"kind": "secondary", "material": "scrap iron", "grade": "HMS2", "quantity_kg": "2.000"},
+        ],
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -40,7 +47,8 @@ def test_it_records_outputs_and_residues_as_new_batches_in_the_lineage(city, pla
     assert outputs["scrap iron"]["waste_code"] == "900-249-08"  # no code given: keeps the input's
     children = Batch.objects.filter(code__in=[o["batch"] for o in body["outputs"]])
     assert {(c.status, c.current_site_id, c.holder_id) for c in children} == {
-        ("received", plant.pk, plant.organisation_id)}
+        ("received", plant.pk, plant.organisation_id)
+    }
     assert Batch.objects.get(code=outputs["fly ash"]["batch"]).is_hazardous
     kinds = sorted(BatchLink.objects.filter(parent__code=code).values_list("kind", "quantity_kg"))
     assert kinds == [("output", Decimal("2.000")), ("residue", Decimal("3.000")), ("residue", Decimal("25.000"))]
@@ -77,8 +85,15 @@ def test_it_keeps_a_batch_awaiting_its_final_fate_after_interim_r13(city, plant)
 def test_it_rejects_outputs_of_an_interim_operation(city, plant):
     [code] = at_plant(city, "100.000")
 
-    error = error_of(treat(client_for(city.recycler), code, "R13", outputs=[
-        {"kind": "secondary", "material": "oil", "quantity_kg": "10"}]), 400)
+    error = error_of(
+        treat(
+            client_for(city.recycler),
+            code,
+            "R13",
+            outputs=[{"kind": "secondary", "material": "oil", "quantity_kg": "10"}],
+        ),
+        400,
+    )
 
     assert "outputs" in error["fields"]
     assert TreatmentRecord.objects.count() == 0
@@ -88,30 +103,69 @@ def test_it_rejects_outputs_and_losses_beyond_the_quantity_treated(city, plant):
     [code] = at_plant(city, "100.000")
     before = (Batch.objects.count(), LedgerEntry.objects.count())
 
-    error = error_of(treat(client_for(city.recycler), code, "R9", "100.000", losses_kg="10", outputs=[
-        {"kind": "secondary", "material": "base oil", "quantity_kg": "95.000"}]), 400)
+    error = error_of(
+        treat(
+            client_for(city.recycler),
+            code,
+            "R9",
+            "100.000",
+            losses_kg="10",
+            outputs=[{"kind": "secondary", "material": "base oil", "quantity_kg": "95.000"}],
+        ),
+        400,
+    )
 
     assert error["code"] == "unbalanced" and "outputs" in error["fields"]
     assert (Batch.objects.count(), LedgerEntry.objects.count()) == before
     assert Batch.objects.get(code=code).status == "received"
 
 
-@pytest.mark.parametrize("body, field, status", [
-    ({"batch": "ZW0000000000X", "operation": "R9", "quantity_kg": "1"}, "batch", 400),
-    ({"batch": None, "operation": "R9", "quantity_kg": "1"}, "batch", 400),
-    ({"operation": "X9", "quantity_kg": "1"}, "operation", 400),
-    ({"operation": "R9", "quantity_kg": "-5"}, "quantity_kg", 400),
-    ({"operation": "R9", "quantity_kg": "10", "losses_kg": "-1"}, "losses_kg", 400),
-    ({"operation": "R9", "quantity_kg": "10", "outputs": [{"kind": "secondary", "material": "x",
-                                                           "quantity_kg": "-1"}]}, "outputs.0.quantity_kg", 400),
-    ({"operation": "D10", "quantity_kg": "10", "outputs": [{"kind": "residue", "material": "ash",
-                                                            "quantity_kg": "1"}]}, "outputs.0.waste_code", 400),
-    ({"operation": "D10", "quantity_kg": "10", "outputs": [{"kind": "residue", "material": "ash",
-                                                            "quantity_kg": "1", "waste_code": "999999"}]},
-     "outputs.0.waste_code", 400),
-    ({"operation": "D10", "quantity_kg": "10", "outputs": [{"kind": "slag", "material": "ash",
-                                                            "quantity_kg": "1"}]}, "outputs.0.kind", 400),
-])
+@pytest.mark.parametrize(
+    "body, field, status",
+    [
+        ({"batch": "ZW0000000000X", "operation": "R9", "quantity_kg": "1"}, "batch", 400),
+        ({"batch": None, "operation": "R9", "quantity_kg": "1"}, "batch", 400),
+        ({"operation": "X9", "quantity_kg": "1"}, "operation", 400),
+        ({"operation": "R9", "quantity_kg": "-5"}, "quantity_kg", 400),
+        ({"operation": "R9", "quantity_kg": "10", "losses_kg": "-1"}, "losses_kg", 400),
+        (
+            {
+                "operation": "R9",
+                "quantity_kg": "10",
+                "outputs": [{"kind": "secondary", "material": "x", "quantity_kg": "-1"}],
+            },
+            "outputs.0.quantity_kg",
+            400,
+        ),
+        (
+            {
+                "operation": "D10",
+                "quantity_kg": "10",
+                "outputs": [{"kind": "residue", "material": "ash", "quantity_kg": "1"}],
+            },
+            "outputs.0.waste_code",
+            400,
+        ),
+        (
+            {
+                "operation": "D10",
+                "quantity_kg": "10",
+                "outputs": [{"kind": "residue", "material": "ash", "quantity_kg": "1", "waste_code": "999999"}],
+            },
+            "outputs.0.waste_code",
+            400,
+        ),
+        (
+            {
+                "operation": "D10",
+                "quantity_kg": "10",
+                "outputs": [{"kind": "slag", "material": "ash", "quantity_kg": "1"}],
+            },
+            "outputs.0.kind",
+            400,
+        ),
+    ],
+)
 def test_it_rejects_bad_input_with_field_paths(city, plant, body, field, status):
     [code] = at_plant(city, "100.000")
     body = {k: v for k, v in {"batch": code, **body}.items() if v is not None}

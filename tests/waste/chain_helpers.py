@@ -15,8 +15,22 @@ from tests.factories import persona
 from tests.waste.test_chain_e2e import decode_pdf_qr, now_iso, permit, point_of, ship
 from waste.models import Batch, LedgerEntry, Role
 
-__all__ = ["decode_pdf_qr", "now_iso", "permit", "point_of", "ship", "batch_new", "manifest_new", "scan",
-           "counts", "fast_passwords", "second_hauler", "pdf_pages_qr", "pdf_page_sizes_mm", "store_in"]
+__all__ = [
+    "decode_pdf_qr",
+    "now_iso",
+    "permit",
+    "point_of",
+    "ship",
+    "batch_new",
+    "manifest_new",
+    "scan",
+    "counts",
+    "fast_passwords",
+    "second_hauler",
+    "pdf_pages_qr",
+    "pdf_page_sizes_mm",
+    "store_in",
+]
 
 OIL = "900-249-08"  # HW08, traits T and I
 
@@ -28,17 +42,18 @@ def fast_passwords(settings):
 
 
 def batch_new(client, site, *, waste_code=OIL, quantity="100.000", **extra) -> dict:
-    body = {"waste_code": waste_code, "quantity_kg": quantity, "site": site.pk, "description": "test waste",
-            **extra}
+    body = {"waste_code": waste_code, "quantity_kg": quantity, "site": site.pk, "description": "test waste", **extra}
     created = client.post("/api/v1/batches/", body, format="json")
     assert created.status_code == 201, created.json()
     return created.json()
 
 
 def manifest_new(client, *, from_site, to_site, carriers, codes, sign=True) -> str:
-    created = client.post("/api/v1/manifests/", {"from_site": from_site.pk, "to_site": to_site.pk,
-                                                 "carriers": [c.pk for c in carriers], "batches": codes},
-                          format="json")
+    created = client.post(
+        "/api/v1/manifests/",
+        {"from_site": from_site.pk, "to_site": to_site.pk, "carriers": [c.pk for c in carriers], "batches": codes},
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     number = created.json()["number"]
     if sign:
@@ -88,7 +103,8 @@ def pdf_pages_qr(pdf: bytes, tmp_path: Path) -> tuple[int, list[str]]:
 def pdf_page_sizes_mm(pdf: bytes, tmp_path: Path) -> list[tuple[Decimal, Decimal]]:
     path = tmp_path / "size.pdf"
     path.write_bytes(pdf)
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(path)], check=True, capture_output=True,
-                          text=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "99", str(path)], check=True, capture_output=True, text=True
+    ).stdout
     sizes = re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
     return [(round(Decimal(w) * Decimal("25.4") / 72), round(Decimal(h) * Decimal("25.4") / 72)) for w, h in sizes]

@@ -27,11 +27,19 @@ def history(city) -> SimpleNamespace:
     b = batch_new(generator, city.generation_site, quantity="50.000")["code"]
     store_in(generator, a, city.generation_site)
     store_in(generator, b, city.generation_site)
-    released = generator.post("/api/v1/scans/", {"code": a, "action": "store_out",
-                                                 "scanned_at": timezone.now().isoformat()}, format="json")
+    released = generator.post(
+        "/api/v1/scans/", {"code": a, "action": "store_out", "scanned_at": timezone.now().isoformat()}, format="json"
+    )
     assert released.status_code == 201, released.json()
-    manifest = ship(generator, hauler, recycler, from_site=city.generation_site, to_site=city.plant, codes=[a],
-                    carriers=[city.hauler_org.pk])
+    manifest = ship(
+        generator,
+        hauler,
+        recycler,
+        from_site=city.generation_site,
+        to_site=city.plant,
+        codes=[a],
+        carriers=[city.hauler_org.pk],
+    )
     treated = recycler.post(f"/api/v1/batches/{a}/treat/", {"operation": "R9"}, format="json")
     assert treated.status_code == 200, treated.json()
     own = generator.post(f"/api/v1/batches/{b}/treat/", {"operation": "D10", "quantity_kg": "50.000"}, format="json")
@@ -44,8 +52,13 @@ def today() -> str:
 
 
 def request(client, kind="hj1259", format="csv", organisation=None, **extra):
-    body = {"kind": kind, "format": format, "from": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
-            "to": today(), **extra}
+    body = {
+        "kind": kind,
+        "format": format,
+        "from": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
+        "to": today(),
+        **extra,
+    }
     if organisation is not None:
         body["organisation"] = organisation
     return client.post("/api/v1/exports/", body, format="json")
@@ -71,5 +84,6 @@ def export_file(client, **kwargs) -> Path:
 def run_verifier(path: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
     env["PYTHONPATH"] = str(settings.BASE_DIR)
-    return subprocess.run([sys.executable, "-m", "waste.verify", str(path)], env=env, capture_output=True,
-                          text=True, cwd="/")
+    return subprocess.run(
+        [sys.executable, "-m", "waste.verify", str(path)], env=env, capture_output=True, text=True, cwd="/"
+    )

@@ -84,8 +84,10 @@ def test_it_raises_an_off_site_scan_once(chain, django_capture_on_commit_callbac
     batch = d.make(chain.generation_site, OIL, 100, ago(days=2))
     d.ship([batch], to=chain.plant, carrier=chain.hauler_org, when=ago(hours=5), receive=False)
     with transaction.atomic():
-        batch_act(code=batch.code, act=Act(user=d.user, action="dropoff", event_time=ago(hours=4),
-                                           location=chain.outsider_site.location))
+        batch_act(
+            code=batch.code,
+            act=Act(user=d.user, action="dropoff", event_time=ago(hours=4), location=chain.outsider_site.location),
+        )
     [alert] = scan_twice("off_site_scan", django_capture_on_commit_callbacks)
     assert alert.batch == batch
 
@@ -127,9 +129,18 @@ def test_it_raises_treatment_without_intake_once(chain, django_capture_on_commit
     d.treat(batch, "R9", ago(hours=3))  # received there first: fine
     other = d.make(chain.generation_site, OIL, 100, ago(days=2))
     with transaction.atomic():  # e.g. an imported treatment record for a batch the plant never received
-        ledger_append(events=[NewEvent(event_type="treated", organisation=chain.recycler_org, event_time=ago(hours=1),
-                                       batch=Batch.objects.get(pk=other.pk), site=chain.plant,
-                                       data={"operation": "R9", "final": True})])
+        ledger_append(
+            events=[
+                NewEvent(
+                    event_type="treated",
+                    organisation=chain.recycler_org,
+                    event_time=ago(hours=1),
+                    batch=Batch.objects.get(pk=other.pk),
+                    site=chain.plant,
+                    data={"operation": "R9", "final": True},
+                )
+            ]
+        )
     [alert] = scan_twice("treatment_without_intake", django_capture_on_commit_callbacks)
     assert alert.batch == other and alert.site == chain.plant
 
@@ -169,5 +180,13 @@ def test_it_runs_every_rule_from_the_beat_task(chain):
     from waste.tasks import alerts_scan_task
 
     counts = alerts_scan_task()
-    assert set(counts) >= {"manifest_overdue", "storage_too_long", "weight_mismatch", "off_site_scan",
-                           "permit_exceeded", "capacity_exceeded", "vanished", "treatment_without_intake"}
+    assert set(counts) >= {
+        "manifest_overdue",
+        "storage_too_long",
+        "weight_mismatch",
+        "off_site_scan",
+        "permit_exceeded",
+        "capacity_exceeded",
+        "vanished",
+        "treatment_without_intake",
+    }

@@ -40,8 +40,7 @@ def test_it_accepts_the_bearer_token_on_me(city):
     body = response.json()
     assert body["username"] == "generator"
     assert body["organisations"] == [
-        {"id": city.generator_org.id, "name": city.generator_org.name, "roles": ["generator"],
-         "member_role": "admin"}
+        {"id": city.generator_org.id, "name": city.generator_org.name, "roles": ["generator"], "member_role": "admin"}
     ]
 
 
@@ -155,9 +154,7 @@ def test_it_accepts_a_password_login_for_the_admin_and_browsable_api(city):
     city.generator.is_staff = True
     city.generator.save()
     client = APIClient()
-    logged_in = client.post(
-        "/admin/login/", {"username": "generator", "password": PASSWORD}, format="multipart"
-    )
+    logged_in = client.post("/admin/login/", {"username": "generator", "password": PASSWORD}, format="multipart")
 
     response = client.get(ME_URL)
 

@@ -65,7 +65,7 @@ def test_it_rejects_a_code_with_any_one_character_mistyped(city, catalogs):
         for replacement in "0A7Z":
             if replacement == code[position]:
                 continue
-            typo = code[:position] + replacement + code[position + 1:]
+            typo = code[:position] + replacement + code[position + 1 :]
             response = client.get(f"/api/v1/batches/{typo}/")
             assert_refused(response, 400, "code", "invalid_code")
 
@@ -92,22 +92,25 @@ def test_it_accepts_a_generation_time_within_the_clock_skew(city, catalogs):
     assert response.status_code == 201, response.json()
 
 
-@pytest.mark.parametrize(("fields", "status", "field", "code"), [
-    ({"waste_code": "999-999-99"}, 400, "waste_code", None),
-    ({"waste_code": "HW08"}, 400, "waste_code", None),  # a category, not a waste code
-    ({"waste_code": "R1"}, 400, "waste_code", None),  # an operation
-    ({"quantity_kg": "0"}, 400, "quantity_kg", None),
-    ({"quantity_kg": "-5"}, 400, "quantity_kg", None),
-    ({"quantity_kg": "60000.001"}, 400, "quantity_kg", None),
-    ({"generated_at": "FUTURE"}, 400, "generated_at", "future_time"),
-    ({"quantity_kg": "lots"}, 400, "quantity_kg", "invalid"),
-    ({"site": "abc"}, 400, "site", "invalid"),
-    ({"site": 999999}, 400, "site", "unknown_site"),
-    ({"containers": [{"type": "drum", "count": "x"}]}, 400, "containers.0.count", "invalid"),
-    ({"containers": {"type": "drum"}}, 400, "containers", "invalid"),
-    ({"hazard_traits": ["X"]}, 400, "hazard_traits", None),
-    ({"physical_form": "plasma"}, 400, "physical_form", "invalid"),
-])
+@pytest.mark.parametrize(
+    ("fields", "status", "field", "code"),
+    [
+        ({"waste_code": "999-999-99"}, 400, "waste_code", None),
+        ({"waste_code": "HW08"}, 400, "waste_code", None),  # a category, not a waste code
+        ({"waste_code": "R1"}, 400, "waste_code", None),  # an operation
+        ({"quantity_kg": "0"}, 400, "quantity_kg", None),
+        ({"quantity_kg": "-5"}, 400, "quantity_kg", None),
+        ({"quantity_kg": "60000.001"}, 400, "quantity_kg", None),
+        ({"generated_at": "FUTURE"}, 400, "generated_at", "future_time"),
+        ({"quantity_kg": "lots"}, 400, "quantity_kg", "invalid"),
+        ({"site": "abc"}, 400, "site", "invalid"),
+        ({"site": 999999}, 400, "site", "unknown_site"),
+        ({"containers": [{"type": "drum", "count": "x"}]}, 400, "containers.0.count", "invalid"),
+        ({"containers": {"type": "drum"}}, 400, "containers", "invalid"),
+        ({"hazard_traits": ["X"]}, 400, "hazard_traits", None),
+        ({"physical_form": "plasma"}, 400, "physical_form", "invalid"),
+    ],
+)
 def test_it_rejects_bad_input_and_writes_nothing(city, catalogs, fields, status, field, code):
     if fields.get("generated_at") == "FUTURE":
         fields = {"generated_at": now_iso(minutes=60)}
@@ -131,8 +134,9 @@ def test_it_rejects_missing_fields_naming_each(city, catalogs):
 
 def test_it_rejects_a_code_that_a_newer_catalog_version_dropped(city, catalogs, tmp_path):
     yesterday = datetime.date.today() - datetime.timedelta(days=1)
-    catalog_import(key="cn-sw", version="test-next", effective_from=yesterday,
-                   path=sw_file(tmp_path, [["SW01", "冶炼废渣"]]))
+    catalog_import(
+        key="cn-sw", version="test-next", effective_from=yesterday, path=sw_file(tmp_path, [["SW01", "冶炼废渣"]])
+    )
     client = client_for(city.generator)
     before = counts()
 
@@ -235,8 +239,10 @@ def test_it_sizes_the_label_by_container_volume(city, catalogs, tmp_path, volume
 
 def test_it_prints_a_sheet_of_five_labels_that_all_scan(city, catalogs, tmp_path):
     client = client_for(city.generator)
-    batches = [batch_new(client, city.generation_site, containers=[{"type": "drum", "count": 1, "volume_l": "30"}])
-               for _ in range(5)]
+    batches = [
+        batch_new(client, city.generation_site, containers=[{"type": "drum", "count": 1, "volume_l": "30"}])
+        for _ in range(5)
+    ]
 
     response = client.post("/api/v1/labels/sheet.pdf", {"batches": [b["code"] for b in batches]}, format="json")
 
@@ -251,7 +257,6 @@ def test_it_rejects_a_label_sheet_with_a_batch_the_user_cannot_see(city, catalog
     own = batch_new(client_for(city.generator), city.generation_site)["code"]
     foreign = batch_new(client_for(city.outsider), city.outsider_site)["code"]
 
-    response = client_for(city.generator).post("/api/v1/labels/sheet.pdf", {"batches": [own, foreign]},
-                                               format="json")
+    response = client_for(city.generator).post("/api/v1/labels/sheet.pdf", {"batches": [own, foreign]}, format="json")
 
     assert_refused(response, 404, "batches.1", "unknown_batch")

@@ -71,13 +71,9 @@ def test_it_loads_every_shipped_catalog_with_its_counts(shipped):
 
 @pytest.mark.django_db
 def test_it_ships_the_46_hw_categories_in_use(shipped):
-    codes = set(
-        CatalogEntry.objects.filter(catalog__key="cn-hw-categories").values_list("code", flat=True)
-    )
+    codes = set(CatalogEntry.objects.filter(catalog__key="cn-hw-categories").values_list("code", flat=True))
     assert codes == {f"HW{n:02d}" for n in range(1, 51)} - {"HW41", "HW42", "HW43", "HW44"}
-    assert not CatalogEntry.objects.filter(
-        catalog__key="cn-hw-categories", is_hazardous=False
-    ).exists()
+    assert not CatalogEntry.objects.filter(catalog__key="cn-hw-categories", is_hazardous=False).exists()
 
 
 @pytest.mark.django_db
@@ -99,9 +95,7 @@ def test_it_marks_household_hazardous_subcategories_hazardous(shipped):
     assert batteries.is_hazardous
     assert batteries.parent_code == "HH-H"
     assert not catalog_entry_lookup(code="hh-r-01", on=TODAY).is_hazardous
-    parents = set(
-        CatalogEntry.objects.filter(catalog__key="household").values_list("parent_code", flat=True)
-    )
+    parents = set(CatalogEntry.objects.filter(catalog__key="household").values_list("parent_code", flat=True))
     assert parents == {"", "HH-R", "HH-H", "HH-K"}
 
 
@@ -138,9 +132,7 @@ def test_it_normalises_waste_code_spellings(raw, expected):
     assert waste_code_normalise(raw) == expected
 
 
-@pytest.mark.parametrize(
-    "raw", ["", "   ", "banana", "16 01", "1601045", "HW", "R13", None, "900-249-8"]
-)
+@pytest.mark.parametrize("raw", ["", "   ", "banana", "16 01", "1601045", "HW", "R13", None, "900-249-8"])
 def test_it_rejects_garbage_waste_codes_with_the_field(raw):
     with pytest.raises(AppError) as caught:
         waste_code_normalise(raw, field="items[0].waste_code")
@@ -366,14 +358,10 @@ def test_it_rejects_a_column_mapping_that_does_not_fit(tmp_path):
 @pytest.mark.django_db
 def test_it_rejects_a_missing_file_and_an_empty_one(tmp_path):
     with pytest.raises(AppError) as caught:
-        catalog_import(
-            key="cn-sw", version="v1", effective_from=date(2021, 1, 1), path=tmp_path / "nope.csv"
-        )
+        catalog_import(key="cn-sw", version="v1", effective_from=date(2021, 1, 1), path=tmp_path / "nope.csv")
     assert "path" in caught.value.fields
     with pytest.raises(AppError) as caught:
-        catalog_import(
-            key="cn-sw", version="v1", effective_from=date(2021, 1, 1), path=sw_file(tmp_path, [])
-        )
+        catalog_import(key="cn-sw", version="v1", effective_from=date(2021, 1, 1), path=sw_file(tmp_path, []))
     assert "path" in caught.value.fields
 
 
@@ -401,9 +389,7 @@ def test_it_rejects_two_versions_starting_the_same_day(tmp_path):
 def test_it_knows_interim_operations_are_not_a_final_fate(shipped):
     for code in ["R12", "R13", "D13", "D14", "D15"]:
         assert operation_is_final(code, on=TODAY) is False
-        assert catalog_entry_lookup(code=code, on=TODAY, catalog_key="eu-rd-operations").extra[
-            "interim"
-        ]
+        assert catalog_entry_lookup(code=code, on=TODAY, catalog_key="eu-rd-operations").extra["interim"]
     for code in ["R1", "R3", "r 4", "D1", "D10", "D 12"]:
         assert operation_is_final(code, on=TODAY) is True
 
@@ -421,10 +407,7 @@ def test_it_rejects_unknown_operations(shipped):
 
 @pytest.mark.django_db
 def test_it_keeps_hp_codes_canonical(shipped):
-    assert (
-        catalog_entry_lookup(code="HP_14", on=TODAY, catalog_key="eu-hp-properties").name
-        == "Ecotoxic"
-    )
+    assert catalog_entry_lookup(code="HP_14", on=TODAY, catalog_key="eu-hp-properties").name == "Ecotoxic"
     pop = catalog_entry_lookup(code="HP_POP", on=TODAY, catalog_key="eu-hp-properties")
     assert (pop.code, pop.display_code) == ("HPPOP", "HP POP")
 

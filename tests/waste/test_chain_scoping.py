@@ -12,8 +12,14 @@ from tests.waste.chain_helpers import batch_new, fast_passwords, now_iso, permit
 pytestmark = pytest.mark.django_db
 __all__ = ["fast_passwords"]  # autouse fixture
 
-BATCH_PATHS = ["/api/v1/batches/{code}/", "/api/v1/batches/{code}/trace/", "/api/v1/batches/{code}/events.jsonld",
-               "/api/v1/batches/{code}/qr.png", "/api/v1/batches/{code}/qr.svg", "/api/v1/batches/{code}/label.pdf"]
+BATCH_PATHS = [
+    "/api/v1/batches/{code}/",
+    "/api/v1/batches/{code}/trace/",
+    "/api/v1/batches/{code}/events.jsonld",
+    "/api/v1/batches/{code}/qr.png",
+    "/api/v1/batches/{code}/qr.svg",
+    "/api/v1/batches/{code}/label.pdf",
+]
 MANIFEST_PATHS = ["/api/v1/manifests/{number}/", "/api/v1/manifests/{number}/versions/"]
 
 
@@ -24,8 +30,15 @@ def shipped(city, catalogs):
     generator = client_for(city.generator)
     moved = batch_new(generator, city.generation_site, generated_at=now_iso(-60))["code"]
     home = batch_new(generator, city.generation_site)["code"]
-    number = ship(generator, client_for(city.hauler), client_for(city.operator), from_site=city.generation_site,
-                  to_site=city.transfer, codes=[moved], carriers=[city.hauler_org.pk])
+    number = ship(
+        generator,
+        client_for(city.hauler),
+        client_for(city.operator),
+        from_site=city.generation_site,
+        to_site=city.transfer,
+        codes=[moved],
+        carriers=[city.hauler_org.pk],
+    )
     foreign = batch_new(client_for(city.outsider), city.outsider_site)["code"]
     return SimpleNamespace(moved=moved, home=home, number=number, foreign=foreign)
 
@@ -56,8 +69,10 @@ def test_it_shows_an_outsider_nothing_of_the_chain(city, shipped):
     assert not sees_batch(outsider, shipped.home)
     assert listed(outsider, "/api/v1/manifests/") == set()
     assert not sees_manifest(outsider, shipped.number)
-    assert outsider.post(f"/api/v1/manifests/{shipped.number}/sign/", {"role": "carrier"},
-                         format="json").status_code == 404
+    assert (
+        outsider.post(f"/api/v1/manifests/{shipped.number}/sign/", {"role": "carrier"}, format="json").status_code
+        == 404
+    )
 
 
 def test_it_shows_the_generator_its_own_batches_only(city, shipped):

@@ -17,8 +17,10 @@ DEMO_USERS = ["enterprise", "hauler", "station", "recycler", "regulator"]
 def counts() -> dict[str, int]:
     from django.contrib.auth import get_user_model
 
-    return {model.__name__: model.objects.count()
-            for model in (Organisation, Site, Permit, Jurisdiction, Membership, get_user_model())}
+    return {
+        model.__name__: model.objects.count()
+        for model in (Organisation, Site, Permit, Jurisdiction, Membership, get_user_model())
+    }
 
 
 @pytest.fixture
@@ -53,8 +55,9 @@ def test_it_describes_a_believable_city(demo):
 @pytest.mark.parametrize("username", DEMO_USERS)
 def test_it_lets_every_demo_user_list_sites_as_geojson(demo, username):
     client = APIClient()
-    token = client.post("/api/v1/auth/token/", {"username": username, "password": DEMO_PASSWORD},
-                        format="json").json()["token"]
+    token = client.post("/api/v1/auth/token/", {"username": username, "password": DEMO_PASSWORD}, format="json").json()[
+        "token"
+    ]
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     response = client.get("/api/v1/sites/")
@@ -66,8 +69,9 @@ def test_it_lets_every_demo_user_list_sites_as_geojson(demo, username):
 
 def test_it_shows_the_city_regulator_every_site(demo):
     client = APIClient()
-    token = client.post("/api/v1/auth/token/", {"username": "regulator", "password": DEMO_PASSWORD},
-                        format="json").json()["token"]
+    token = client.post(
+        "/api/v1/auth/token/", {"username": "regulator", "password": DEMO_PASSWORD}, format="json"
+    ).json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     response = client.get("/api/v1/sites/", {"page_size": 500})

@@ -69,10 +69,7 @@ def page_count(path: Path) -> int:
 
 def page_sizes(path: Path) -> list[tuple[float, float]]:
     out = run("pdfinfo", "-f", "1", "-l", str(page_count(path)), path)
-    return [
-        (float(w), float(h))
-        for w, h in re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", out, re.M)
-    ]
+    return [(float(w), float(h)) for w, h in re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", out, re.M)]
 
 
 def rasterise(path: Path, dpi: int = 300) -> list[Image.Image]:
@@ -90,10 +87,7 @@ def words_with_boxes(path: Path) -> list[tuple[str, float, float, float, float]]
     """(word, xMin, yMin, xMax, yMax) in points from the top left, as pdftotext -bbox sees them."""
     html = run("pdftotext", "-bbox", path, "-")
     pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
-    return [
-        (word, float(x0), float(y0), float(x1), float(y1))
-        for x0, y0, x1, y1, word in re.findall(pattern, html)
-    ]
+    return [(word, float(x0), float(y0), float(x1), float(y1)) for x0, y0, x1, y1, word in re.findall(pattern, html)]
 
 
 def squeezed(text: str) -> str:
@@ -312,9 +306,7 @@ def test_it_prints_seven_small_labels_on_two_a4_pages_that_all_scan(tmp_path):
 
 
 def test_it_puts_labels_of_each_size_on_their_own_pages(tmp_path):
-    small = [
-        make_label(qr_payload=f"{PAYLOAD}-S{i}", container_volume_l=Decimal("20")) for i in range(3)
-    ]
+    small = [make_label(qr_payload=f"{PAYLOAD}-S{i}", container_volume_l=Decimal("20")) for i in range(3)]
     big = make_label(qr_payload=f"{PAYLOAD}-BIG", container_volume_l=Decimal("1000"))
     path = write_pdf(tmp_path, label_sheet_pdf([small[0], big, small[1], small[2]]))
 

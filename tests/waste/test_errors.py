@@ -27,8 +27,13 @@ def assert_error_shape(response, status: int) -> dict:
 
 
 def site_payload(org, **overrides):
-    payload = {"organisation": org.id, "name": "Depot", "kind": "storage",
-               "location": {"type": "Point", "coordinates": [117.2, 39.12]}, "district_code": "120101"}
+    payload = {
+        "organisation": org.id,
+        "name": "Depot",
+        "kind": "storage",
+        "location": {"type": "Point", "coordinates": [117.2, 39.12]},
+        "district_code": "120101",
+    }
     payload.update(overrides)
     return payload
 
@@ -84,8 +89,9 @@ def test_it_answers_forbidden_with_403_in_the_shape(city):
 
 
 def test_it_reports_every_invalid_field_at_once_with_its_path(city):
-    payload = site_payload(city.operator_org, storage_capacity_kg="lots", kind="volcano", active="maybe",
-                           annual_capacity_kg=-5)
+    payload = site_payload(
+        city.operator_org, storage_capacity_kg="lots", kind="volcano", active="maybe", annual_capacity_kg=-5
+    )
     del payload["name"]
 
     response = client_for(city.operator).post(SITES, payload, format="json")
@@ -114,8 +120,7 @@ def test_it_reports_every_invalid_field_at_once_with_its_path(city):
     ],
 )
 def test_it_rejects_wrongly_typed_fields_with_their_path(city, field, value):
-    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, **{field: value}),
-                                              format="json")
+    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, **{field: value}), format="json")
 
     error = assert_error_shape(response, 400)
     assert field in error["fields"]
@@ -125,8 +130,14 @@ def test_it_names_nested_list_positions_in_field_paths(city):
     from waste.services.catalogs import catalogs_load_shipped
 
     catalogs_load_shipped()
-    payload = {"number": "P", "codes": ["HW08", 12], "operations": ["R1", "X9"], "annual_quantity_kg": "1",
-               "valid_from": "2026-01-01", "valid_until": "2026-12-31"}
+    payload = {
+        "number": "P",
+        "codes": ["HW08", 12],
+        "operations": ["R1", "X9"],
+        "annual_quantity_kg": "1",
+        "valid_from": "2026-01-01",
+        "valid_until": "2026-12-31",
+    }
 
     response = client_for(city.operator).post(f"{SITES}{city.transfer.id}/permits/", payload, format="json")
 
@@ -149,16 +160,14 @@ def test_it_answers_a_bad_page_with_404_in_the_shape(city, params):
 
 
 def test_it_answers_a_wrong_password_in_the_shape(city):
-    response = APIClient().post("/api/v1/auth/token/", {"username": "operator", "password": "nope"},
-                                format="json")
+    response = APIClient().post("/api/v1/auth/token/", {"username": "operator", "password": "nope"}, format="json")
 
     assert_error_shape(response, 401)
 
 
 def test_it_answers_a_lockout_in_the_shape(city):
     for _ in range(6):
-        response = APIClient().post("/api/v1/auth/token/", {"username": "operator", "password": "nope"},
-                                    format="json")
+        response = APIClient().post("/api/v1/auth/token/", {"username": "operator", "password": "nope"}, format="json")
 
     error = assert_error_shape(response, 429)
     assert error["code"] == "locked_out"

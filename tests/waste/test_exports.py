@@ -60,7 +60,11 @@ def test_it_writes_the_chronological_record_and_the_regulators_register(city, ca
     h = history(city)
     record = csv_rows(export_file(h.generator, kind="register", format="csv"))
     assert [(r["entry_event_type"], r["batch_code"]) for r in record] == [
-        ("generated", h.a), ("generated", h.b), ("picked_up", h.a), ("treated", h.b)]
+        ("generated", h.a),
+        ("generated", h.b),
+        ("picked_up", h.a),
+        ("treated", h.b),
+    ]
     assert record[2]["destination"] == city.plant.name and record[2]["transport"] == "road"
     register = csv_rows(export_file(client_for(city.regulator), kind="register", format="csv"))
     types = [r["entry_event_type"] for r in register]

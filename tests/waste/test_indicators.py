@@ -59,8 +59,9 @@ def scripted(city, catalogs):
         if op:
             [h] = d.ship([h], to=plant, carrier=carrier, when=at(Y, 4, 2))
             d.treat(h, op, at(Y, 4, 3))
-    IndicatorInput.objects.create(district_code="120101", year=Y, name="industrial_value_added_cny",
-                                  value=Decimal("10000000"))
+    IndicatorInput.objects.create(
+        district_code="120101", year=Y, name="industrial_value_added_cny", value=Decimal("10000000")
+    )
     return city
 
 
@@ -93,14 +94,32 @@ def test_it_computes_every_indicator_by_hand(scripted):
 
 def test_it_reconciles_generated_with_the_fates(scripted):
     balance = get(client_for(scripted.regulator), **PERIOD)["balance"]
-    assert balance["general"] == {"generated_kg": 3400, "utilised_kg": 2000, "disposed_kg": 0, "stored_kg": 1400,
-                                  "dumped_kg": 0, "residual_kg": 0}
+    assert balance["general"] == {
+        "generated_kg": 3400,
+        "utilised_kg": 2000,
+        "disposed_kg": 0,
+        "stored_kg": 1400,
+        "dumped_kg": 0,
+        "residual_kg": 0,
+    }
     # C 300 and D 200 follow the consolidated batch and its split: 4/5 utilised, 1/5 disposed;
     # F was weighed at 140: the 10 kg difference is the residual.
-    assert balance["hazardous"] == {"generated_kg": 900, "utilised_kg": 400, "disposed_kg": 100,
-                                    "stored_kg": 140, "dumped_kg": 250, "residual_kg": 10}
-    assert balance["household"] == {"generated_kg": 2200, "utilised_kg": 1500, "disposed_kg": 500,
-                                    "stored_kg": 200, "dumped_kg": 0, "residual_kg": 0}
+    assert balance["hazardous"] == {
+        "generated_kg": 900,
+        "utilised_kg": 400,
+        "disposed_kg": 100,
+        "stored_kg": 140,
+        "dumped_kg": 250,
+        "residual_kg": 10,
+    }
+    assert balance["household"] == {
+        "generated_kg": 2200,
+        "utilised_kg": 1500,
+        "disposed_kg": 500,
+        "stored_kg": 200,
+        "dumped_kg": 0,
+        "residual_kg": 0,
+    }
 
 
 def test_it_filters_by_code_and_category(scripted):
@@ -146,8 +165,7 @@ def test_it_rejects_a_district_the_regulator_does_not_hold(scripted):
     response = client_for(scripted.regulator).get("/api/v1/reports/indicators/", {"district": "650102"})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "not_your_district"
-    assert client_for(scripted.outsider).get("/api/v1/reports/indicators/",
-                                             {"district": "120101"}).status_code == 403
+    assert client_for(scripted.outsider).get("/api/v1/reports/indicators/", {"district": "120101"}).status_code == 403
 
 
 def test_it_rejects_an_enterprise_outside_scope(scripted):

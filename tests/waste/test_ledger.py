@@ -31,8 +31,9 @@ def chain(city, catalogs):
     permit(city.transfer, ["HW08"], ["R13", "R9"])
     generator, hauler = client_for(city.generator), client_for(city.hauler)
     codes = [batch_new(generator, city.generation_site, generated_at=now_iso(-60))["code"] for _ in range(4)]
-    manifest_new(generator, from_site=city.generation_site, to_site=city.transfer, carriers=[city.hauler_org],
-                 codes=codes[:2])
+    manifest_new(
+        generator, from_site=city.generation_site, to_site=city.transfer, carriers=[city.hauler_org], codes=codes[:2]
+    )
     for code in codes[:2]:
         scan(hauler, code, "pickup", location=point_of(city.generation_site))
     return codes
@@ -59,8 +60,14 @@ def test_it_appends_exactly_one_entry_per_lifecycle_action(city, catalogs):
     code = batch_new(generator, city.generation_site, generated_at=now_iso(-60))["code"]
     assert entries() == before + 1
 
-    number = manifest_new(generator, from_site=city.generation_site, to_site=city.transfer,
-                          carriers=[city.hauler_org], codes=[code], sign=False)
+    number = manifest_new(
+        generator,
+        from_site=city.generation_site,
+        to_site=city.transfer,
+        carriers=[city.hauler_org],
+        codes=[code],
+        sign=False,
+    )
     assert entries() == before + 1  # a draft manifest is not an event yet
     actions = [
         lambda: generator.post(f"/api/v1/manifests/{number}/sign/", {"role": "consignor"}, format="json"),
@@ -68,8 +75,9 @@ def test_it_appends_exactly_one_entry_per_lifecycle_action(city, catalogs):
         lambda: scan(hauler, code, "weigh", weight_kg="100.000"),
         lambda: scan(hauler, code, "dropoff", location=point_of(city.transfer)),
         lambda: scan(operator, code, "receive", site=city.transfer),
-        lambda: operator.post(f"/api/v1/manifests/{number}/sign/", {"role": "receiver", "decision": "accept"},
-                              format="json"),
+        lambda: operator.post(
+            f"/api/v1/manifests/{number}/sign/", {"role": "receiver", "decision": "accept"}, format="json"
+        ),
         lambda: scan(operator, code, "store_in"),
         lambda: scan(operator, code, "store_out"),
         lambda: operator.post(f"/api/v1/batches/{code}/treat/", {"operation": "R13"}, format="json"),
@@ -81,8 +89,17 @@ def test_it_appends_exactly_one_entry_per_lifecycle_action(city, catalogs):
         assert response.status_code in (200, 201), response.json()
         assert entries() == count + 1, response.json()
     types = list(LedgerEntry.objects.filter(batch_code=code).values_list("event_type", flat=True))
-    assert types == ["generated", "picked_up", "weighed", "dropped_off", "received", "stored", "released",
-                     "treated", "treated"]
+    assert types == [
+        "generated",
+        "picked_up",
+        "weighed",
+        "dropped_off",
+        "received",
+        "stored",
+        "released",
+        "treated",
+        "treated",
+    ]
 
 
 def test_it_appends_one_entry_per_batch_for_consolidation_and_split(city, catalogs):
@@ -93,8 +110,9 @@ def test_it_appends_one_entry_per_batch_for_consolidation_and_split(city, catalo
         scan(operator, code, "store_in")
 
     before = entries()
-    big = operator.post("/api/v1/batches/consolidate/", {"batches": codes, "site": city.transfer.pk},
-                        format="json").json()["code"]
+    big = operator.post(
+        "/api/v1/batches/consolidate/", {"batches": codes, "site": city.transfer.pk}, format="json"
+    ).json()["code"]
     assert entries() == before + 4  # one per origin, one for the new batch
 
     before = entries()
@@ -193,12 +211,15 @@ def maintenance():
 
 
 @pytest.mark.postgis
-@pytest.mark.parametrize("sql", [
-    "UPDATE waste_ledgerentry SET quantity_kg = 1 WHERE id = %s",
-    "DELETE FROM waste_ledgerentry WHERE id = %s",
-    "UPDATE waste_ledgercheckpoint SET size = 0 WHERE id > %s",
-    "DELETE FROM waste_ledgercheckpoint WHERE id > %s",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE waste_ledgerentry SET quantity_kg = 1 WHERE id = %s",
+        "DELETE FROM waste_ledgerentry WHERE id = %s",
+        "UPDATE waste_ledgercheckpoint SET size = 0 WHERE id > %s",
+        "DELETE FROM waste_ledgercheckpoint WHERE id > %s",
+    ],
+)
 def test_it_makes_postgresql_refuse_updates_and_deletes(chain, sql):
     ledger_seal()
     target = LedgerEntry.objects.first().pk if "ledgerentry" in sql else 0
@@ -282,16 +303,21 @@ def test_it_detects_a_chain_rewritten_with_fresh_hashes(chain):
 def test_it_detects_a_forged_checkpoint(chain, forgery):
     checkpoint = ledger_seal()
     attacker = ledger.private_key(b"\x07" * 32)
-    message = ledger.checkpoint_message(size=checkpoint.size, root=checkpoint.root,
-                                        created_at=ledger.text_time(checkpoint.created_at))
+    message = ledger.checkpoint_message(
+        size=checkpoint.size, root=checkpoint.root, created_at=ledger.text_time(checkpoint.created_at)
+    )
     maintenance()
     if forgery == "signature":
-        raw("UPDATE waste_ledgercheckpoint SET signature = %s WHERE id = %s",
-            [ledger.sign(attacker, message), checkpoint.pk])
+        raw(
+            "UPDATE waste_ledgercheckpoint SET signature = %s WHERE id = %s",
+            [ledger.sign(attacker, message), checkpoint.pk],
+        )
         expected = "bad signature"
     else:
-        raw("UPDATE waste_ledgercheckpoint SET signature = %s, public_key = %s WHERE id = %s",
-            [ledger.sign(attacker, message), ledger.public_key_b64(attacker), checkpoint.pk])
+        raw(
+            "UPDATE waste_ledgercheckpoint SET signature = %s, public_key = %s WHERE id = %s",
+            [ledger.sign(attacker, message), ledger.public_key_b64(attacker), checkpoint.pk],
+        )
         expected = "unknown key"
 
     verify_fails_naming(text=expected)
@@ -303,9 +329,23 @@ def test_it_detects_a_forged_checkpoint(chain, forgery):
 def chain_rows(n: int, shard: int = 0, start_id: int = 1):
     rows, prev = [], ledger.GENESIS
     for seq in range(1, n + 1):
-        fields = [str(shard), str(seq), prev, f"00000000-0000-0000-0000-{seq:012d}", "generated", "ZW1",
-                  "1", "", "", "", "1.000", "2025-01-01T00:00:00.000000Z", "2025-01-01T00:00:00.000000Z", "",
-                  json.dumps({"n": seq})]
+        fields = [
+            str(shard),
+            str(seq),
+            prev,
+            f"00000000-0000-0000-0000-{seq:012d}",
+            "generated",
+            "ZW1",
+            "1",
+            "",
+            "",
+            "",
+            "1.000",
+            "2025-01-01T00:00:00.000000Z",
+            "2025-01-01T00:00:00.000000Z",
+            "",
+            json.dumps({"n": seq}),
+        ]
         digest = ledger.entry_hash(fields)
         rows.append((start_id + seq - 1, fields, digest))
         prev = digest
@@ -319,8 +359,23 @@ def test_it_accepts_an_untouched_chain():
 
 def test_it_detects_an_inserted_entry():
     rows = chain_rows(4)
-    forged = [str(0), "3", rows[1][2], "00000000-0000-0000-0000-999999999999", "generated", "ZW1", "1", "", "", "",
-              "9.000", "2025-01-01T00:00:00.000000Z", "2025-01-01T00:00:00.000000Z", "", "{}"]
+    forged = [
+        str(0),
+        "3",
+        rows[1][2],
+        "00000000-0000-0000-0000-999999999999",
+        "generated",
+        "ZW1",
+        "1",
+        "",
+        "",
+        "",
+        "9.000",
+        "2025-01-01T00:00:00.000000Z",
+        "2025-01-01T00:00:00.000000Z",
+        "",
+        "{}",
+    ]
     tampered = rows[:2] + [(99, forged, ledger.entry_hash(forged))] + rows[2:]
 
     count, problems = ledger.verify_entries(tampered)
@@ -332,15 +387,31 @@ def test_it_detects_an_inserted_entry():
 
 def test_it_detects_an_inserted_entry_renumbering_the_rest():
     rows = chain_rows(4)
-    forged = [str(0), "3", rows[1][2], "00000000-0000-0000-0000-999999999999", "generated", "ZW1", "1", "", "", "",
-              "9.000", "2025-01-01T00:00:00.000000Z", "2025-01-01T00:00:00.000000Z", "", "{}"]
+    forged = [
+        str(0),
+        "3",
+        rows[1][2],
+        "00000000-0000-0000-0000-999999999999",
+        "generated",
+        "ZW1",
+        "1",
+        "",
+        "",
+        "",
+        "9.000",
+        "2025-01-01T00:00:00.000000Z",
+        "2025-01-01T00:00:00.000000Z",
+        "",
+        "{}",
+    ]
     renumbered = [(i, [f[0], str(int(f[1]) + 1), *f[2:]], h) for i, f, h in rows[2:]]
     tampered = rows[:2] + [(99, forged, ledger.entry_hash(forged))] + renumbered
 
     _, problems = ledger.verify_entries(tampered)
 
     assert [(p.entry_id, p.reason) for p in problems] == [
-        (3, "does not link to the entry before it (deleted, inserted or reordered)")]
+        (3, "does not link to the entry before it (deleted, inserted or reordered)")
+    ]
 
 
 def test_it_detects_reordered_entries():
@@ -368,9 +439,14 @@ def test_it_checks_a_checkpoint_signature_offline():
     heads = {0: (3, rows[-1][2])}
     root = ledger.heads_root(heads)
     message = ledger.checkpoint_message(size=3, root=root, created_at="2025-01-01T00:00:00.000000Z")
-    checkpoint = {"size": 3, "root": root, "created_at": "2025-01-01T00:00:00.000000Z",
-                  "heads": {"0": [3, heads[0][1]]},
-                  "signature": ledger.sign(key, message), "public_key": ledger.public_key_b64(key)}
+    checkpoint = {
+        "size": 3,
+        "root": root,
+        "created_at": "2025-01-01T00:00:00.000000Z",
+        "heads": {"0": [3, heads[0][1]]},
+        "signature": ledger.sign(key, message),
+        "public_key": ledger.public_key_b64(key),
+    }
 
     assert ledger.verify_entries(rows, [checkpoint], {checkpoint["public_key"]})[1] == []
     _, problems = ledger.verify_entries(rows[:2], [checkpoint], {checkpoint["public_key"]})

@@ -27,8 +27,9 @@ def station(city, catalogs):
     operator = client_for(city.operator)
 
     def stored(waste_code=OIL, quantity="100.000"):
-        code = batch_new(operator, city.transfer, waste_code=waste_code, quantity=quantity,
-                         generated_at=now_iso(-60))["code"]
+        code = batch_new(operator, city.transfer, waste_code=waste_code, quantity=quantity, generated_at=now_iso(-60))[
+            "code"
+        ]
         store_in(operator, code, city.transfer)
         return code
 
@@ -170,10 +171,19 @@ def consolidated(city, catalogs):
     permit(city.transfer, ["HW08"], ["R13", "R9"])
     generator, hauler = client_for(city.generator), client_for(city.hauler)
     operator = client_for(city.operator)
-    origins = [batch_new(generator, city.generation_site, quantity=q, generated_at=now_iso(-60))["code"]
-               for q in ("100.000", "50.000")]
-    ship(generator, hauler, operator, from_site=city.generation_site, to_site=city.transfer, codes=origins,
-         carriers=[city.hauler_org.pk])
+    origins = [
+        batch_new(generator, city.generation_site, quantity=q, generated_at=now_iso(-60))["code"]
+        for q in ("100.000", "50.000")
+    ]
+    ship(
+        generator,
+        hauler,
+        operator,
+        from_site=city.generation_site,
+        to_site=city.transfer,
+        codes=origins,
+        carriers=[city.hauler_org.pk],
+    )
     big = consolidate(operator, origins, city.transfer).json()["code"]
     return SimpleNamespace(origins=origins, big=big, operator=operator, generator=generator)
 
@@ -215,8 +225,11 @@ def test_it_shows_a_fate_and_the_pending_remainder_after_split_and_treatment(cit
     origin = origin_of(trace, code)
     assert origin["fates"] == [{"batch": parts[0]["code"], "operation": "D10", "quantity_kg": "30.000"}]
     assert origin["pending_kg"] == "70.000"
-    assert {n["code"]: n["origin"] for n in trace["nodes"]} == {code: True, parts[0]["code"]: False,
-                                                               parts[1]["code"]: False}
+    assert {n["code"]: n["origin"] for n in trace["nodes"]} == {
+        code: True,
+        parts[0]["code"]: False,
+        parts[1]["code"]: False,
+    }
 
 
 def test_it_does_not_count_an_interim_operation_as_a_fate(city, station):
@@ -275,7 +288,8 @@ def test_it_exports_the_events_as_an_epcis_document(city, consolidated):
         assert event["eventTimeZoneOffset"] == "+08:00"
     aggregation = [e for e in events if e["type"] == "AggregationEvent"]
     assert [(a["parentID"], a["childEPCs"]) for a in aggregation] == [
-        (epc(consolidated.big), [epc(consolidated.origins[0])])]
+        (epc(consolidated.big), [epc(consolidated.origins[0])])
+    ]
     big_events = big["epcisBody"]["eventList"]
     [own] = [e for e in big_events if e["type"] == "AggregationEvent"]
     assert (own["parentID"], own["childEPCs"]) == (epc(consolidated.big), [epc(c) for c in consolidated.origins])

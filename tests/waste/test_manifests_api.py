@@ -31,15 +31,24 @@ __all__ = ["fast_passwords"]  # autouse fixture
 @pytest.fixture
 def parties(city, catalogs):
     permit(city.transfer, ["HW08"], ["R13"])
-    return SimpleNamespace(generator=client_for(city.generator), hauler=client_for(city.hauler),
-                           operator=client_for(city.operator))
+    return SimpleNamespace(
+        generator=client_for(city.generator), hauler=client_for(city.hauler), operator=client_for(city.operator)
+    )
 
 
 def new_manifest(city, parties, *, batches=1, sign=False, carriers=None):
-    codes = [batch_new(parties.generator, city.generation_site, quantity="100.000",
-                       generated_at=now_iso(-60))["code"] for _ in range(batches)]
-    number = manifest_new(parties.generator, from_site=city.generation_site, to_site=city.transfer,
-                          carriers=carriers or [city.hauler_org], codes=codes, sign=sign)
+    codes = [
+        batch_new(parties.generator, city.generation_site, quantity="100.000", generated_at=now_iso(-60))["code"]
+        for _ in range(batches)
+    ]
+    number = manifest_new(
+        parties.generator,
+        from_site=city.generation_site,
+        to_site=city.transfer,
+        carriers=carriers or [city.hauler_org],
+        codes=codes,
+        sign=sign,
+    )
     return number, codes
 
 
@@ -74,9 +83,16 @@ def test_it_numbers_manifests_by_year_area_and_serial(city, parties):
 def test_it_rejects_a_batch_already_on_an_open_manifest(city, parties):
     _, [code] = new_manifest(city, parties)
 
-    again = parties.generator.post("/api/v1/manifests/", {
-        "from_site": city.generation_site.pk, "to_site": city.transfer.pk, "carriers": [city.hauler_org.pk],
-        "batches": [code]}, format="json")
+    again = parties.generator.post(
+        "/api/v1/manifests/",
+        {
+            "from_site": city.generation_site.pk,
+            "to_site": city.transfer.pk,
+            "carriers": [city.hauler_org.pk],
+            "batches": [code],
+        },
+        format="json",
+    )
 
     assert error_of(again, 409)["fields"].keys() == {"batches.0"}
 
@@ -84,9 +100,16 @@ def test_it_rejects_a_batch_already_on_an_open_manifest(city, parties):
 def test_it_rejects_a_carrier_that_is_not_a_hauler(city, parties):
     code = batch_new(parties.generator, city.generation_site)["code"]
 
-    response = parties.generator.post("/api/v1/manifests/", {
-        "from_site": city.generation_site.pk, "to_site": city.transfer.pk, "carriers": [city.recycler_org.pk],
-        "batches": [code]}, format="json")
+    response = parties.generator.post(
+        "/api/v1/manifests/",
+        {
+            "from_site": city.generation_site.pk,
+            "to_site": city.transfer.pk,
+            "carriers": [city.recycler_org.pk],
+            "batches": [code],
+        },
+        format="json",
+    )
 
     assert error_of(response, 400)["code"] == "wrong_role"
     assert not Manifest.objects.exists()
@@ -203,10 +226,16 @@ def test_it_records_a_partial_acceptance(city, parties):
     number, (kept, refused) = new_manifest(city, parties, batches=2)
     in_transit(city, parties, number, [kept, refused])
 
-    response = sign(parties.operator, number, role="receiver", decision="partial", lines=[
-        {"batch": kept, "received_kg": "95.000", "refused_kg": "5.000", "reason": "wet"},
-        {"batch": refused, "refused_kg": "100.000", "reason": "leaking drum"},
-    ])
+    response = sign(
+        parties.operator,
+        number,
+        role="receiver",
+        decision="partial",
+        lines=[
+            {"batch": kept, "received_kg": "95.000", "refused_kg": "5.000", "reason": "wet"},
+            {"batch": refused, "refused_kg": "100.000", "reason": "leaking drum"},
+        ],
+    )
 
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -233,8 +262,9 @@ def test_it_rejects_an_acceptance_that_refused_quantities(city, parties):
     number, [code] = new_manifest(city, parties)
     in_transit(city, parties, number, [code])
 
-    response = sign(parties.operator, number, role="receiver", decision="accept",
-                    lines=[{"batch": code, "refused_kg": "3"}])
+    response = sign(
+        parties.operator, number, role="receiver", decision="accept", lines=[{"batch": code, "refused_kg": "3"}]
+    )
 
     assert "decision" in error_of(response, 400)["fields"]
     assert Batch.objects.get(code=code).status == "in_transit"
@@ -258,8 +288,11 @@ def test_it_corrects_by_a_new_version_and_keeps_the_old_one(city, parties):
     number, [code] = new_manifest(city, parties, sign=True)
     v1_before = Manifest.objects.get(number=number, version=1)
 
-    corrected = parties.generator.post(f"/api/v1/manifests/{number}/correct/",
-                                       {"reason": "weighed again", "quantities": {code: "98.500"}}, format="json")
+    corrected = parties.generator.post(
+        f"/api/v1/manifests/{number}/correct/",
+        {"reason": "weighed again", "quantities": {code: "98.500"}},
+        format="json",
+    )
 
     assert corrected.status_code == 201, corrected.json()
     assert (corrected.json()["version"], corrected.json()["lines"][0]["quantity_kg"]) == (2, "98.500")
@@ -268,7 +301,10 @@ def test_it_corrects_by_a_new_version_and_keeps_the_old_one(city, parties):
     assert versions[0]["lines"][0]["quantity_kg"] == "100.000"
     v1 = Manifest.objects.get(number=number, version=1)
     assert (v1.consignor_signed_at, v1.receipt_due, v1.to_site_id) == (
-        v1_before.consignor_signed_at, v1_before.receipt_due, v1_before.to_site_id)
+        v1_before.consignor_signed_at,
+        v1_before.receipt_due,
+        v1_before.to_site_id,
+    )
     assert parties.generator.get(f"/api/v1/manifests/{number}/").json()["version"] == 2
     assert [m["version"] for m in parties.generator.get("/api/v1/manifests/").json()["results"]] == [2]
 

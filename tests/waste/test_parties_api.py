@@ -83,7 +83,8 @@ def test_it_rejects_a_uscc_of_the_wrong_length(city):
 
 def test_it_accepts_an_eu_vat_number(city):
     response = client_for(city.recycler).post(
-        ORGS, org_payload(identifier_scheme="eu_vat", identifier="de 136 695 976", roles=["recycler"]),
+        ORGS,
+        org_payload(identifier_scheme="eu_vat", identifier="de 136 695 976", roles=["recycler"]),
         format="json",
     )
 
@@ -102,7 +103,8 @@ def test_it_rejects_an_invalid_eu_vat_number(city):
 
 def test_it_accepts_a_us_epa_id(city):
     response = client_for(city.hauler).post(
-        ORGS, org_payload(identifier_scheme="us_epa_id", identifier="txd987654321", roles=["hauler"]),
+        ORGS,
+        org_payload(identifier_scheme="us_epa_id", identifier="txd987654321", roles=["hauler"]),
         format="json",
     )
 
@@ -271,16 +273,14 @@ def test_it_rejects_an_unknown_member_role(city):
 
 
 def test_it_sets_a_pin_for_my_membership(city):
-    response = client_for(city.generator).post(f"{ORGS}{city.generator_org.id}/pin/", {"pin": "2468"},
-                                               format="json")
+    response = client_for(city.generator).post(f"{ORGS}{city.generator_org.id}/pin/", {"pin": "2468"}, format="json")
 
     assert response.status_code == 204
     assert Membership.objects.get(user=city.generator).pin_matches("2468")
 
 
 def test_it_rejects_a_pin_that_is_not_digits(city):
-    response = client_for(city.generator).post(f"{ORGS}{city.generator_org.id}/pin/", {"pin": "12ab"},
-                                               format="json")
+    response = client_for(city.generator).post(f"{ORGS}{city.generator_org.id}/pin/", {"pin": "12ab"}, format="json")
 
     assert response.status_code == 400
     assert "pin" in response.json()["error"]["fields"]

@@ -14,8 +14,7 @@ def test_it_renders_the_indicator_report_with_its_figures(scripted, tmp_path):  
     assert response["Content-Type"] == "application/pdf"
     path = tmp_path / "report.pdf"
     path.write_bytes(response.content)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
     assert "68.18 %" in text  # general utilisation 3000 / 4400
     assert "55.56 %" in text  # hazardous 500 / 900
     assert "45.45 %" in text and "90.91 %" in text  # household recycling, harmless

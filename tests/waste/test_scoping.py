@@ -74,8 +74,15 @@ def visible_sites(who: str) -> set[str]:
 
 
 # Reference data and authentication: every signed-in user may use them, whatever their organisation.
-PUBLIC = {"auth-token", "auth-token-revoke", "auth-token-revoke-all", "me", "catalog-list",
-          "catalog-entry-list", "waste-code-lookup"}
+PUBLIC = {
+    "auth-token",
+    "auth-token-revoke",
+    "auth-token-revoke-all",
+    "me",
+    "catalog-list",
+    "catalog-entry-list",
+    "waste-code-lookup",
+}
 
 
 @pytest.fixture
@@ -84,19 +91,23 @@ def world(city):
     for label in (*CITY_SITES, "outsider_site"):
         site = getattr(city, label)
         permit = Permit.objects.create(
-            site=site, number=f"P-{label}", codes=["HW08"], annual_quantity_kg=1000,
-            valid_from=date(2026, 1, 1), valid_until=date(2026, 12, 31),
+            site=site,
+            number=f"P-{label}",
+            codes=["HW08"],
+            annual_quantity_kg=1000,
+            valid_from=date(2026, 1, 1),
+            valid_until=date(2026, 12, 31),
         )
         setattr(city, f"{label}_permit", permit)
-    _, far_regulator_org, _ = persona("far_regulator", roles=[Role.REGULATOR], site_kind=None,
-                                      district="650000")
+    _, far_regulator_org, _ = persona("far_regulator", roles=[Role.REGULATOR], site_kind=None, district="650000")
     city.far_jurisdiction = Jurisdiction.objects.create(
-        organisation=far_regulator_org, name="Urumqi", district_code="650000",
+        organisation=far_regulator_org,
+        name="Urumqi",
+        district_code="650000",
         area=MultiPolygon(bbox_polygon(*ELSEWHERE_BBOX)),
     )
     city.city_jurisdiction = Jurisdiction.objects.get(organisation=city.regulator_org)
-    city.labels = {label: getattr(city, label) for label in (*CITY_ORGS, "outsider_org", *CITY_SITES,
-                                                              "outsider_site")}
+    city.labels = {label: getattr(city, label) for label in (*CITY_ORGS, "outsider_org", *CITY_SITES, "outsider_site")}
     return city
 
 
@@ -140,8 +151,7 @@ def check_membership_list(world, who, client):
 
 def check_membership_pin(world, who, client):
     for label in (*CITY_ORGS, "outsider_org"):
-        response = client.post(reverse("membership-pin", args=[world.labels[label].id]), {"pin": "1357"},
-                               format="json")
+        response = client.post(reverse("membership-pin", args=[world.labels[label].id]), {"pin": "1357"}, format="json")
         if label in OWN[who][0]:
             assert response.status_code == 204, label
         elif label in visible_orgs(who):
@@ -271,8 +281,13 @@ def test_it_shows_a_regulator_the_city_but_not_the_outsider(world):
 
 def test_it_shows_a_regulator_a_site_by_district_code_outside_the_polygon(world):
     """A site registered in a district of the jurisdiction is visible even if its point lies outside."""
-    stray = Site.objects.create(organisation=world.outsider_org, name="Mis-geocoded", kind="generation",
-                                location=world.outsider_site.location, district_code="120104")
+    stray = Site.objects.create(
+        organisation=world.outsider_org,
+        name="Mis-geocoded",
+        kind="generation",
+        location=world.outsider_site.location,
+        district_code="120104",
+    )
 
     sites = result_ids(client_for(world.regulator).get(reverse("site-list")))
 
@@ -375,24 +390,44 @@ def chain(city, catalogs, settings):
     city.o = d.make(city.outsider_site, "900-249-08", 30, now - datetime.timedelta(hours=4)).code
     city.offer = offer_create(user=city.generator, code=b.code)
     city.capacity = capacity(city.recycler_org, city.plant)
-    city.alert, _ = alert_raise(rule=AlertRule.STORAGE_TOO_LONG, hit=Hit(
-        cause=f"scoping:{b.code}", message="stored too long", organisation=city.generator_org,
-        site=city.generation_site, batch=b))
-    city.webhook = Webhook.objects.create(organisation=city.generator_org, url="https://example.com/hook",
-                                          secret="s" * 32)
+    city.alert, _ = alert_raise(
+        rule=AlertRule.STORAGE_TOO_LONG,
+        hit=Hit(
+            cause=f"scoping:{b.code}",
+            message="stored too long",
+            organisation=city.generator_org,
+            site=city.generation_site,
+            batch=b,
+        ),
+    )
+    city.webhook = Webhook.objects.create(
+        organisation=city.generator_org, url="https://example.com/hook", secret="s" * 32
+    )
     city.delivery = webhook_enqueue(webhook=city.webhook, event="alert", payload={"id": city.alert.pk})
-    job = export_request(user=city.generator, kind="events", format="csv", date_from=now.date().replace(day=1),
-                         date_to=timezone.localdate())
+    job = export_request(
+        user=city.generator,
+        kind="events",
+        format="csv",
+        date_from=now.date().replace(day=1),
+        date_to=timezone.localdate(),
+    )
     export_run(job_id=job.pk)
     job.refresh_from_db()
     city.export = job
     city.licence = licence(city.hauler_org)
     city.depot = depot(city.hauler_org)
     city.driver = driver(city.hauler_org)
-    city.vehicle = vehicle(city.hauler_org, city.depot, "T-1", classes=("hazardous", "general"),
-                           shift=("00:00", "23:59"), default_driver=city.driver)
-    city.pickup = pickup(city.hauler_org, city.generation_site, kg=50, klass="hazardous", code="900-249-08",
-                         category="HW08", batch=b)
+    city.vehicle = vehicle(
+        city.hauler_org,
+        city.depot,
+        "T-1",
+        classes=("hazardous", "general"),
+        shift=("00:00", "23:59"),
+        default_driver=city.driver,
+    )
+    city.pickup = pickup(
+        city.hauler_org, city.generation_site, kg=50, klass="hazardous", code="900-249-08", category="HW08", batch=b
+    )
     return city
 
 
@@ -469,9 +504,17 @@ def check_manifest_versions(chain, who, client):
 
 def check_export_list(chain, who, client):
     """Requesting an export of the generator's ledger: its members and its regulator only."""
-    response = client.post(reverse("export-list"), {"kind": "events", "format": "csv", "from": "2026-11-01",
-                                                    "to": "2026-11-02", "organisation": chain.generator_org.pk},
-                           format="json")
+    response = client.post(
+        reverse("export-list"),
+        {
+            "kind": "events",
+            "format": "csv",
+            "from": "2026-11-01",
+            "to": "2026-11-02",
+            "organisation": chain.generator_org.pk,
+        },
+        format="json",
+    )
     assert response.status_code == (202 if who in {"generator", "regulator"} else 403), (who, response.content)
 
 
@@ -551,8 +594,17 @@ def check_matches(chain, who, client):
 
 CHAIN_MATRIX = {
     # batches
-    "batch-list": check_listed("batch-list", "code", lambda c: {
-        "generator": {c.a, c.b}, "hauler": {c.a}, "recycler": {c.a}, "regulator": {c.a, c.b}, "outsider": {c.o}}),
+    "batch-list": check_listed(
+        "batch-list",
+        "code",
+        lambda c: {
+            "generator": {c.a, c.b},
+            "hauler": {c.a},
+            "recycler": {c.a},
+            "regulator": {c.a, c.b},
+            "outsider": {c.o},
+        },
+    ),
     "batch-detail": batch_check("batch-detail"),
     "batch-trace": batch_check("batch-trace"),
     "batch-events-jsonld": batch_check("batch-events-jsonld", "application/ld+json"),
@@ -565,8 +617,7 @@ CHAIN_MATRIX = {
     "manifest-detail": check_status("manifest-detail", lambda c: [c.manifest], CHAIN_PARTIES),
     "manifest-versions": check_manifest_versions,
     # compliance: alerts, webhooks, exports, reports
-    "alert-list": check_listed("alert-list", "id", lambda c: dict.fromkeys({"generator", "regulator"},
-                                                                             {c.alert.pk})),
+    "alert-list": check_listed("alert-list", "id", lambda c: dict.fromkeys({"generator", "regulator"}, {c.alert.pk})),
     "webhook-list": check_listed("webhook-list", "id", lambda c: {"generator": {c.webhook.pk}}),
     "webhook-deliveries": check_webhook_deliveries,
     "export-list": check_export_list,
@@ -575,25 +626,32 @@ CHAIN_MATRIX = {
     "report-indicators": check_report_indicators,
     "report-indicators-pdf": check_report_indicators_pdf,
     # logistics
-    "vehicle-list": check_listed("vehicle-list", "id", lambda c: dict.fromkeys({"hauler", "regulator"},
-                                                                               {c.vehicle.pk})),
-    "licence-list": check_listed("licence-list", "id", lambda c: dict.fromkeys({"hauler", "regulator"},
-                                                                               {c.licence.pk})),
-    "pickup-list": check_listed("pickup-list", "id", lambda c: dict.fromkeys({"generator", "hauler", "regulator"},
-                                                                             {c.pickup.pk})),
+    "vehicle-list": check_listed(
+        "vehicle-list", "id", lambda c: dict.fromkeys({"hauler", "regulator"}, {c.vehicle.pk})
+    ),
+    "licence-list": check_listed(
+        "licence-list", "id", lambda c: dict.fromkeys({"hauler", "regulator"}, {c.licence.pk})
+    ),
+    "pickup-list": check_listed(
+        "pickup-list", "id", lambda c: dict.fromkeys({"generator", "hauler", "regulator"}, {c.pickup.pk})
+    ),
     "plan-detail": check_plan_detail,
     "trips-today": check_trips_today,
     "trip-detail": check_trip_detail,
     # recycling
-    "treatment-list": check_listed("treatment-list", "id", lambda c: dict.fromkeys(
-        {"generator", "recycler", "regulator"}, {c.treatment.pk})),
-    "treatment-detail": check_status("treatment-detail", lambda c: [c.treatment.pk],
-                                     {"generator", "recycler", "regulator"}),
-    "capacity-list": check_listed("capacity-list", "id", lambda c: dict.fromkeys({"recycler", "regulator"},
-                                                                                 {c.capacity.pk})),
+    "treatment-list": check_listed(
+        "treatment-list", "id", lambda c: dict.fromkeys({"generator", "recycler", "regulator"}, {c.treatment.pk})
+    ),
+    "treatment-detail": check_status(
+        "treatment-detail", lambda c: [c.treatment.pk], {"generator", "recycler", "regulator"}
+    ),
+    "capacity-list": check_listed(
+        "capacity-list", "id", lambda c: dict.fromkeys({"recycler", "regulator"}, {c.capacity.pk})
+    ),
     # Open offers are the recyclers' market: every recycler sees them, on purpose.
-    "offer-list": check_listed("offer-list", "id", lambda c: dict.fromkeys({"generator", "recycler", "regulator"},
-                                                                           {c.offer.pk})),
+    "offer-list": check_listed(
+        "offer-list", "id", lambda c: dict.fromkeys({"generator", "recycler", "regulator"}, {c.offer.pk})
+    ),
     "offer-detail": check_status("offer-detail", lambda c: [c.offer.pk], {"generator", "recycler", "regulator"}),
     "mass-balance": check_mass_balance,
     "matches": check_matches,
@@ -633,11 +691,19 @@ def test_it_scopes_every_chain_endpoint_for_every_persona(chain, endpoint):
 
 def written(chain) -> tuple:
 
-    return (Batch.objects.count(), LedgerEntry.objects.count(), Manifest.objects.count(),
-            TreatmentRecord.objects.count(), list(Alert.objects.values_list("status", flat=True)),
-            Pickup.objects.count(), RoutePlan.objects.count(), Trip.objects.count(),
-            list(TripStop.objects.values_list("status", flat=True)), Claim.objects.count(),
-            list(BatchOffer.objects.values_list("status", flat=True)))
+    return (
+        Batch.objects.count(),
+        LedgerEntry.objects.count(),
+        Manifest.objects.count(),
+        TreatmentRecord.objects.count(),
+        list(Alert.objects.values_list("status", flat=True)),
+        Pickup.objects.count(),
+        RoutePlan.objects.count(),
+        Trip.objects.count(),
+        list(TripStop.objects.values_list("status", flat=True)),
+        Claim.objects.count(),
+        list(BatchOffer.objects.values_list("status", flat=True)),
+    )
 
 
 def refused(response, *, statuses=(403, 404)):
@@ -654,8 +720,12 @@ def test_it_refuses_an_outsider_acting_on_the_city_batches(chain, outsider):
 
     refused(outsider.post(reverse("batch-split", args=[chain.b]), {"parts": ["20", "30"]}, format="json"))
     refused(outsider.post(reverse("batch-treat", args=[chain.a]), {"operation": "R9"}, format="json"))
-    refused(outsider.post(reverse("batch-consolidate"), {"batches": [chain.b, chain.o], "site": chain.outsider_site.pk},
-                          format="json"), statuses=(400, 403, 404))
+    refused(
+        outsider.post(
+            reverse("batch-consolidate"), {"batches": [chain.b, chain.o], "site": chain.outsider_site.pk}, format="json"
+        ),
+        statuses=(400, 403, 404),
+    )
 
     assert written(chain) == before
 
@@ -664,8 +734,7 @@ def test_it_refuses_an_outsider_signing_or_correcting_the_city_manifest(chain, o
     before = written(chain)
 
     refused(outsider.post(reverse("manifest-sign", args=[chain.manifest]), {"role": "carrier"}, format="json"))
-    refused(outsider.post(reverse("manifest-correct", args=[chain.manifest]), {"reason": "mine now"},
-                          format="json"))
+    refused(outsider.post(reverse("manifest-correct", args=[chain.manifest]), {"reason": "mine now"}, format="json"))
 
     assert written(chain) == before
 
@@ -699,10 +768,16 @@ def test_it_refuses_an_outsider_acting_on_the_city_logistics(chain, outsider):
     dispatched(chain)
     before = written(chain)
 
-    refused(outsider.post(reverse("pickup-from-batches"), {"codes": [chain.b], "date": TODAY.isoformat()},
-                          format="json"), statuses=(400, 403, 404))
-    refused(outsider.post(reverse("plan-create"), {"date": TODAY.isoformat(), "hauler": chain.hauler_org.pk},
-                          format="json"), statuses=(400, 403, 404))
+    refused(
+        outsider.post(reverse("pickup-from-batches"), {"codes": [chain.b], "date": TODAY.isoformat()}, format="json"),
+        statuses=(400, 403, 404),
+    )
+    refused(
+        outsider.post(
+            reverse("plan-create"), {"date": TODAY.isoformat(), "hauler": chain.hauler_org.pk}, format="json"
+        ),
+        statuses=(400, 403, 404),
+    )
     refused(outsider.post(reverse("plan-dispatch", args=[chain.plan.pk]), {}, format="json"))
     refused(outsider.post(reverse("trip-stop-complete", args=[chain.trip.pk, 1])))
     refused(outsider.post(reverse("trip-stop-fail", args=[chain.trip.pk, 1]), {"reason": "closed"}, format="json"))

@@ -37,8 +37,13 @@ def site_payload(org, **overrides):
 
 
 def square(lon, lat, half=0.01):
-    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
-            [lon - half, lat + half], [lon - half, lat - half]]
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
     return {"type": "Polygon", "coordinates": [ring]}
 
 
@@ -110,9 +115,7 @@ def test_it_filters_sites_by_bbox(city):
     assert ids(response) == [inside.id]
 
 
-@pytest.mark.parametrize(
-    "bbox", ["1,2,3", "a,b,c,d", "117.2,39.1,117.1,39.2", "100,-95,120,40", "-200,10,10,20", ""]
-)
+@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "117.2,39.1,117.1,39.2", "100,-95,120,40", "-200,10,10,20", ""])
 def test_it_rejects_a_bad_bbox(city, bbox):
     response = client_for(city.regulator).get(SITES, {"bbox": bbox})
 
@@ -237,8 +240,7 @@ def test_it_creates_a_site_with_an_area_around_its_location(city):
     ],
 )
 def test_it_rejects_malformed_geojson(city, location, why):
-    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, location=location),
-                                              format="json")
+    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, location=location), format="json")
 
     assert response.status_code == 400, why
     assert field_paths(response) == {"location"}
@@ -284,12 +286,20 @@ def test_it_rejects_an_area_that_does_not_contain_the_location(city):
 
 def test_it_rejects_a_self_intersecting_area(city):
     lon, lat = HEPING
-    bowtie = {"type": "Polygon", "coordinates": [[[lon - 0.01, lat - 0.01], [lon + 0.01, lat + 0.01],
-                                                  [lon + 0.01, lat - 0.01], [lon - 0.01, lat + 0.01],
-                                                  [lon - 0.01, lat - 0.01]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [lon - 0.01, lat - 0.01],
+                [lon + 0.01, lat + 0.01],
+                [lon + 0.01, lat - 0.01],
+                [lon - 0.01, lat + 0.01],
+                [lon - 0.01, lat - 0.01],
+            ]
+        ],
+    }
 
-    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, area=bowtie),
-                                              format="json")
+    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, area=bowtie), format="json")
 
     assert response.status_code == 400
     assert field_paths(response) == {"area"}
@@ -309,8 +319,7 @@ def test_it_rejects_an_unclosed_area_ring(city):
 
 @pytest.mark.parametrize("code", ["12010", "1201011", "12O101", "abcdef"])
 def test_it_rejects_a_bad_district_code(city, code):
-    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, district_code=code),
-                                              format="json")
+    response = client_for(city.operator).post(SITES, site_payload(city.operator_org, district_code=code), format="json")
 
     assert response.status_code == 400
     assert field_paths(response) == {"district_code"}
@@ -364,8 +373,7 @@ def test_it_rejects_an_update_moving_the_site_out_of_its_area(city):
 
 
 def test_it_rejects_an_update_by_a_regulator(city):
-    response = client_for(city.regulator).patch(f"{SITES}{city.transfer.id}/", {"name": "Mine now"},
-                                                format="json")
+    response = client_for(city.regulator).patch(f"{SITES}{city.transfer.id}/", {"name": "Mine now"}, format="json")
 
     assert response.status_code == 403
     city.transfer.refresh_from_db()
@@ -416,8 +424,9 @@ def test_it_rejects_an_overlapping_permit_for_the_same_code(city, catalogs):
 
     response = client.post(
         permits_url(city.transfer),
-        permit_payload(number="TJ-WX-2026-002", codes=["HW49", "160104"], valid_from="2026-06-01",
-                       valid_until="2027-05-31"),
+        permit_payload(
+            number="TJ-WX-2026-002", codes=["HW49", "160104"], valid_from="2026-06-01", valid_until="2027-05-31"
+        ),
         format="json",
     )
 
@@ -445,16 +454,14 @@ def test_it_accepts_an_overlapping_permit_for_other_codes(city, catalogs):
     client = client_for(city.operator)
     client.post(permits_url(city.transfer), permit_payload(), format="json")
 
-    response = client.post(permits_url(city.transfer), permit_payload(number="B", codes=["HW49"]),
-                           format="json")
+    response = client.post(permits_url(city.transfer), permit_payload(number="B", codes=["HW49"]), format="json")
 
     assert response.status_code == 201
 
 
 @pytest.mark.parametrize("code", ["not-a-code", "99 99 99", "HW99", "900-999-99", ""])
 def test_it_rejects_an_unknown_waste_code_naming_its_position(city, catalogs, code):
-    response = client_for(city.operator).post(permits_url(city.transfer), permit_payload(codes=[code]),
-                                              format="json")
+    response = client_for(city.operator).post(permits_url(city.transfer), permit_payload(codes=[code]), format="json")
 
     assert response.status_code == 400
     assert field_paths(response) == {"codes.0"}
@@ -484,8 +491,7 @@ def test_it_names_the_position_of_the_second_bad_code(city, catalogs):
     ],
 )
 def test_it_rejects_bad_permit_fields_with_their_path(city, catalogs, overrides, field):
-    response = client_for(city.operator).post(permits_url(city.transfer), permit_payload(**overrides),
-                                              format="json")
+    response = client_for(city.operator).post(permits_url(city.transfer), permit_payload(**overrides), format="json")
 
     assert response.status_code == 400
     assert field in field_paths(response)

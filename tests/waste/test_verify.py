@@ -156,10 +156,10 @@ def test_it_names_an_edited_row_in_a_pdf(h):
     raw = path.read_bytes()
     match = re.search(rb"<<[^>]*/ZwProof[^>]*>>\s*stream\r?\n", raw)
     length = int(re.search(rb"/Length (\d+)", match.group(0)).group(1))
-    body = json.loads(zlib.decompress(raw[match.end():match.end() + length]))
+    body = json.loads(zlib.decompress(raw[match.end() : match.end() + length]))
     body["rows"][0][8] = "99.000"
     packed = zlib.compress(json.dumps(body).encode())
     head = match.group(0).replace(f"/Length {length}".encode(), f"/Length {len(packed)}".encode())
-    path.write_bytes(raw[:match.start()] + head + packed + raw[match.end() + length:])
+    path.write_bytes(raw[: match.start()] + head + packed + raw[match.end() + length :])
     result = run_verifier(path)
     assert result.returncode == 1 and "row 1" in result.stdout and "edited" in result.stdout

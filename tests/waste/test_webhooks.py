@@ -109,8 +109,10 @@ def test_it_backs_off_exponentially():
 
 def test_it_registers_webhooks_and_lists_deliveries(db, city):
     generator = client_for(city.generator)
-    created = generator.post("/api/v1/webhooks/", {"organisation": city.generator_org.pk,
-                                                   "url": "https://example.invalid/hook", "events": ["vanished"]})
+    created = generator.post(
+        "/api/v1/webhooks/",
+        {"organisation": city.generator_org.pk, "url": "https://example.invalid/hook", "events": ["vanished"]},
+    )
     assert created.status_code == 201, created.json()
     assert len(created.json()["secret"]) >= 32
     listed = generator.get("/api/v1/webhooks/").json()
@@ -122,16 +124,20 @@ def test_it_registers_webhooks_and_lists_deliveries(db, city):
     assert deliveries["count"] == 1 and deliveries["results"][0]["status"] == "pending"
     outsider = client_for(city.outsider)
     assert outsider.get(f"/api/v1/webhooks/{hook.pk}/deliveries/").status_code == 404
-    refused = outsider.post("/api/v1/webhooks/", {"organisation": city.generator_org.pk,
-                                                  "url": "https://example.invalid/x"})
+    refused = outsider.post(
+        "/api/v1/webhooks/", {"organisation": city.generator_org.pk, "url": "https://example.invalid/x"}
+    )
     assert refused.status_code == 403
-    bad = generator.post("/api/v1/webhooks/", {"organisation": city.generator_org.pk, "url": "x",
-                                               "events": ["nope"]})
+    bad = generator.post("/api/v1/webhooks/", {"organisation": city.generator_org.pk, "url": "x", "events": ["nope"]})
     assert bad.status_code == 400 and {"url", "events.0"} <= set(bad.json()["error"]["fields"])
 
 
 def test_it_queues_a_delivery_for_each_matching_webhook_when_an_alert_is_raised(
-        chain, receiver, django_capture_on_commit_callbacks, monkeypatch):  # noqa: F811
+    chain,  # noqa: F811 - the fixture imported above
+    receiver,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
     sent = []
     monkeypatch.setattr("waste.tasks.webhook_deliver_task.delay", lambda pk: sent.append(pk))
     hook_for(chain.generator_org, receiver.url, events=["vanished"])

@@ -31,11 +31,18 @@ ALERT_EVENT = "alert.raised"
 
 def alert_payload(alert: Alert) -> dict:
     return {
-        "id": alert.pk, "rule": alert.rule, "cause": alert.cause, "severity": alert.severity,
-        "message": alert.message, "status": alert.status, "raised_at": alert.raised_at.isoformat(),
-        "organisation": alert.organisation_id, "site": alert.site_id,
+        "id": alert.pk,
+        "rule": alert.rule,
+        "cause": alert.cause,
+        "severity": alert.severity,
+        "message": alert.message,
+        "status": alert.status,
+        "raised_at": alert.raised_at.isoformat(),
+        "organisation": alert.organisation_id,
+        "site": alert.site_id,
         "batch": alert.batch.code if alert.batch_id else None,
-        "manifest": alert.manifest.number if alert.manifest_id else None, "data": alert.data,
+        "manifest": alert.manifest.number if alert.manifest_id else None,
+        "data": alert.data,
     }
 
 
@@ -45,7 +52,8 @@ def _audience(alert: Alert) -> list[Organisation]:
     if alert.location is not None:
         regulators = Organisation.objects.filter(
             is_regulator=True,
-            pk__in=Jurisdiction.objects.filter(area__intersects=alert.location).values("organisation"))
+            pk__in=Jurisdiction.objects.filter(area__intersects=alert.location).values("organisation"),
+        )
         orgs += [o for o in regulators if o not in orgs]
     return orgs
 
@@ -66,9 +74,12 @@ def alert_notify(*, alert_id: int) -> None:
         recipients = _emails(org)
         if recipients:
             try:
-                send_mail(f"[{alert.severity}] {alert.get_rule_display()}",
-                          f"{alert.message}\n\nAlert #{alert.pk}, cause {alert.cause}.",
-                          settings.DEFAULT_FROM_EMAIL, recipients)
+                send_mail(
+                    f"[{alert.severity}] {alert.get_rule_display()}",
+                    f"{alert.message}\n\nAlert #{alert.pk}, cause {alert.cause}.",
+                    settings.DEFAULT_FROM_EMAIL,
+                    recipients,
+                )
             except Exception:  # a mail server down must not lose the webhooks
                 log.exception("alert %s: e-mail to %s failed", alert.pk, recipients)
     payload = {"event": ALERT_EVENT, "alert": alert_payload(alert)}
@@ -81,8 +92,9 @@ def alert_notify(*, alert_id: int) -> None:
 def webhook_enqueue(*, webhook: Webhook, event: str, payload: dict) -> WebhookDelivery:
     from waste.tasks import webhook_deliver_task
 
-    delivery = WebhookDelivery.objects.create(webhook=webhook, event=event, payload=payload,
-                                              next_attempt_at=timezone.now())
+    delivery = WebhookDelivery.objects.create(
+        webhook=webhook, event=event, payload=payload, next_attempt_at=timezone.now()
+    )
     transaction.on_commit(lambda: webhook_deliver_task.delay(delivery.pk))
     return delivery
 
@@ -110,14 +122,24 @@ def webhook_deliver(*, delivery_id: int) -> int | None:
     hook = delivery.webhook
     if not hook.active:
         WebhookDelivery.objects.filter(pk=delivery.pk, status="pending").update(
-            status="failed", last_error=f"webhook disabled: {hook.disabled_reason}", next_attempt_at=None)
+            status="failed", last_error=f"webhook disabled: {hook.disabled_reason}", next_attempt_at=None
+        )
         return None
     sent_at = timezone.now().isoformat()
-    body = json.dumps({**delivery.payload, "delivery": delivery.pk, "sent_at": sent_at}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "zerowaste-webhooks/1",
-               "X-Signature": signature(hook.secret, body), "X-Timestamp": sent_at, "X-Event": delivery.event,
-               "X-Delivery": str(delivery.pk)}
+    body = json.dumps(
+        {**delivery.payload, "delivery": delivery.pk, "sent_at": sent_at},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "zerowaste-webhooks/1",
+        "X-Signature": signature(hook.secret, body),
+        "X-Timestamp": sent_at,
+        "X-Event": delivery.event,
+        "X-Delivery": str(delivery.pk),
+    }
     attempts = delivery.attempts + 1
     try:
         status = _post(hook.url, body, headers)
@@ -128,19 +150,23 @@ def webhook_deliver(*, delivery_id: int) -> int | None:
         error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
     now = timezone.now()
     if not error:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status="delivered", attempts=attempts,
-                                                              delivered_at=now, last_error="", next_attempt_at=None)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status="delivered", attempts=attempts, delivered_at=now, last_error="", next_attempt_at=None
+        )
         Webhook.objects.filter(pk=hook.pk).update(consecutive_failures=0)
         return None
     Webhook.objects.filter(pk=hook.pk).update(consecutive_failures=F("consecutive_failures") + 1)
     failures = Webhook.objects.values_list("consecutive_failures", flat=True).get(pk=hook.pk)
     if failures >= settings.WEBHOOK_MAX_FAILURES:
         Webhook.objects.filter(pk=hook.pk, active=True).update(
-            active=False, disabled_reason=f"disabled after {failures} consecutive failures; last: {error}"[:300])
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=attempts, last_error=error,
-                                                              next_attempt_at=None)
+            active=False, disabled_reason=f"disabled after {failures} consecutive failures; last: {error}"[:300]
+        )
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status="failed", attempts=attempts, last_error=error, next_attempt_at=None
+        )
         return None
     wait = backoff_seconds(attempts)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status="pending", attempts=attempts, last_error=error, next_attempt_at=now + datetime.timedelta(seconds=wait))
+        status="pending", attempts=attempts, last_error=error, next_attempt_at=now + datetime.timedelta(seconds=wait)
+    )
     return wait

@@ -52,6 +52,7 @@ def rule(name: str):
     def register(func: Rule) -> Rule:
         RULES[name] = func
         return func
+
     return register
 
 
@@ -69,53 +70,77 @@ def manifest_overdue(now: datetime.datetime) -> Iterator[Hit]:
     """Sealed or in transit, and not signed by the receiver by its due date (5 working days)."""
     today = timezone.localdate(now)
     overdue = Manifest.objects.filter(
-        correction__isnull=True, receiver_signed_at__isnull=True, receipt_due__lt=today,
+        correction__isnull=True,
+        receiver_signed_at__isnull=True,
+        receipt_due__lt=today,
         status__in=[ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT],
     ).select_related("consignor", "from_site")
     for m in overdue:
-        yield Hit(cause=f"manifest:{m.number}", manifest=m, organisation=m.consignor, site=m.from_site,
-                  message=f"Manifest {m.number} was due to be received by {m.receipt_due} and is not.",
-                  data={"receipt_due": m.receipt_due.isoformat()})
+        yield Hit(
+            cause=f"manifest:{m.number}",
+            manifest=m,
+            organisation=m.consignor,
+            site=m.from_site,
+            message=f"Manifest {m.number} was due to be received by {m.receipt_due} and is not.",
+            data={"receipt_due": m.receipt_due.isoformat()},
+        )
 
 
 @rule(AlertRule.STORAGE_TOO_LONG)
 def storage_too_long(now: datetime.datetime) -> Iterator[Hit]:
     """Hazardous waste still held at a site longer than HAZARDOUS_STORAGE_LIMIT_DAYS after generation."""
     limit = now - datetime.timedelta(days=settings.HAZARDOUS_STORAGE_LIMIT_DAYS)
-    batches = Batch.objects.filter(is_hazardous=True, generated_at__lt=limit, current_site__isnull=False).exclude(
-        status__in=TERMINAL).select_related("holder", "current_site")
+    batches = (
+        Batch.objects.filter(is_hazardous=True, generated_at__lt=limit, current_site__isnull=False)
+        .exclude(status__in=TERMINAL)
+        .select_related("holder", "current_site")
+    )
     for b in batches:
-        yield Hit(cause=f"batch:{b.code}", batch=b, organisation=b.holder, site=b.current_site,
-                  message=f"Hazardous batch {b.code} has been held since {timezone.localdate(b.generated_at)}, "
-                          f"beyond the {settings.HAZARDOUS_STORAGE_LIMIT_DAYS}-day limit.",
-                  data={"generated_at": b.generated_at.isoformat(),
-                        "limit_days": settings.HAZARDOUS_STORAGE_LIMIT_DAYS})
+        yield Hit(
+            cause=f"batch:{b.code}",
+            batch=b,
+            organisation=b.holder,
+            site=b.current_site,
+            message=f"Hazardous batch {b.code} has been held since {timezone.localdate(b.generated_at)}, "
+            f"beyond the {settings.HAZARDOUS_STORAGE_LIMIT_DAYS}-day limit.",
+            data={"generated_at": b.generated_at.isoformat(), "limit_days": settings.HAZARDOUS_STORAGE_LIMIT_DAYS},
+        )
 
 
 def _flagged(now: datetime.datetime, flag: str):
     since = now - datetime.timedelta(days=settings.ALERT_LOOKBACK_DAYS)
-    return (LedgerEntry.objects.filter(event_time__gte=since, flags__contains=flag)
-            .select_related("batch", "site", "organisation"))
+    return LedgerEntry.objects.filter(event_time__gte=since, flags__contains=flag).select_related(
+        "batch", "site", "organisation"
+    )
 
 
 @rule(AlertRule.WEIGHT_MISMATCH)
 def weight_mismatch(now: datetime.datetime) -> Iterator[Hit]:
     """Ledger events flagged ``weight_mismatch`` (beyond WEIGHT_TOLERANCE_PCT) in the look-back window."""
     for e in _flagged(now, "weight_mismatch"):
-        yield Hit(cause=f"event:{e.event_id}", batch=e.batch, organisation=e.organisation, site=e.site,
-                  message=f"{e.batch_code} weighed {e.quantity_kg} kg at {e.event_type}, "
-                          f"beyond the {settings.WEIGHT_TOLERANCE_PCT}% tolerance.",
-                  data={"event": str(e.event_id), "weight_kg": str(e.quantity_kg)})
+        yield Hit(
+            cause=f"event:{e.event_id}",
+            batch=e.batch,
+            organisation=e.organisation,
+            site=e.site,
+            message=f"{e.batch_code} weighed {e.quantity_kg} kg at {e.event_type}, "
+            f"beyond the {settings.WEIGHT_TOLERANCE_PCT}% tolerance.",
+            data={"event": str(e.event_id), "weight_kg": str(e.quantity_kg)},
+        )
 
 
 @rule(AlertRule.OFF_SITE_SCAN)
 def off_site_scan(now: datetime.datetime) -> Iterator[Hit]:
     """Ledger events flagged ``off_site`` (scanned beyond GEOFENCE_RADIUS_M from their site)."""
     for e in _flagged(now, "off_site"):
-        yield Hit(cause=f"event:{e.event_id}", batch=e.batch, organisation=e.organisation, site=e.site,
-                  message=f"{e.batch_code} was scanned ({e.event_type}) away from "
-                          f"{e.site.name if e.site else 'its site'}.",
-                  data={"event": str(e.event_id)})
+        yield Hit(
+            cause=f"event:{e.event_id}",
+            batch=e.batch,
+            organisation=e.organisation,
+            site=e.site,
+            message=f"{e.batch_code} was scanned ({e.event_type}) away from {e.site.name if e.site else 'its site'}.",
+            data={"event": str(e.event_id)},
+        )
 
 
 @rule(AlertRule.PERMIT_EXCEEDED)
@@ -124,63 +149,97 @@ def permit_exceeded(now: datetime.datetime) -> Iterator[Hit]:
     today = timezone.localdate(now)
     start = datetime.datetime(today.year, 1, 1, tzinfo=timezone.get_current_timezone())
     permits = Permit.objects.filter(valid_from__lte=today, valid_until__gte=today).select_related(
-        "site", "site__organisation")
+        "site", "site__organisation"
+    )
     handled = dict(
-        LedgerEntry.objects.filter(event_type__in=["received", "generated"], event_time__gte=start,
-                                   site__in=permits.values("site"))
-        .values("site").annotate(kg=Sum(Coalesce("quantity_kg", "batch__quantity_kg"))).values_list("site", "kg")
+        LedgerEntry.objects.filter(
+            event_type__in=["received", "generated"], event_time__gte=start, site__in=permits.values("site")
+        )
+        .values("site")
+        .annotate(kg=Sum(Coalesce("quantity_kg", "batch__quantity_kg")))
+        .values_list("site", "kg")
     )
     for p in permits:
         kg = handled.get(p.site_id) or 0
         if kg > p.annual_quantity_kg:
-            yield Hit(cause=f"permit:{p.pk}:{today.year}", site=p.site, organisation=p.site.organisation,
-                      message=f"{p.site.name} has handled {kg} kg in {today.year}, beyond the "
-                              f"{p.annual_quantity_kg} kg of permit {p.number}.",
-                      data={"permit": p.number, "handled_kg": str(kg), "permitted_kg": str(p.annual_quantity_kg)})
+            yield Hit(
+                cause=f"permit:{p.pk}:{today.year}",
+                site=p.site,
+                organisation=p.site.organisation,
+                message=f"{p.site.name} has handled {kg} kg in {today.year}, beyond the "
+                f"{p.annual_quantity_kg} kg of permit {p.number}.",
+                data={"permit": p.number, "handled_kg": str(kg), "permitted_kg": str(p.annual_quantity_kg)},
+            )
 
 
 @rule(AlertRule.CAPACITY_EXCEEDED)
 def capacity_exceeded(now: datetime.datetime) -> Iterator[Hit]:
     """A site holding more than its storage capacity (once per site and month)."""
     month = timezone.localdate(now).strftime("%Y-%m")
-    held = (Batch.objects.filter(current_site__storage_capacity_kg__isnull=False).exclude(status__in=TERMINAL)
-            .exclude(status=BatchStatus.IN_TRANSIT).values("current_site")
-            .annotate(kg=Sum(Coalesce("last_weight_kg", "quantity_kg")), cap=Max("current_site__storage_capacity_kg"))
-            .filter(kg__gt=F("cap")))
+    held = (
+        Batch.objects.filter(current_site__storage_capacity_kg__isnull=False)
+        .exclude(status__in=TERMINAL)
+        .exclude(status=BatchStatus.IN_TRANSIT)
+        .values("current_site")
+        .annotate(kg=Sum(Coalesce("last_weight_kg", "quantity_kg")), cap=Max("current_site__storage_capacity_kg"))
+        .filter(kg__gt=F("cap"))
+    )
     held = list(held)
     sites = Site.objects.select_related("organisation").in_bulk([row["current_site"] for row in held])
     for row in held:
         site = sites[row["current_site"]]
-        yield Hit(cause=f"site:{site.pk}:{month}", site=site, organisation=site.organisation,
+        yield Hit(
+            cause=f"site:{site.pk}:{month}",
+            site=site,
+            organisation=site.organisation,
             message=f"{site.name} holds {row['kg']} kg, beyond its storage capacity of {row['cap']} kg.",
-            data={"held_kg": str(row["kg"]), "capacity_kg": str(row["cap"])})
+            data={"held_kg": str(row["kg"]), "capacity_kg": str(row["cap"])},
+        )
 
 
 @rule(AlertRule.VANISHED)
 def vanished(now: datetime.datetime) -> Iterator[Hit]:
     """Picked up and not received (nor rejected) within VANISHED_AFTER_HOURS."""
     limit = now - datetime.timedelta(hours=settings.VANISHED_AFTER_HOURS)
-    batches = (Batch.objects.filter(status__in=[BatchStatus.IN_TRANSIT, BatchStatus.DELIVERED])
-               .annotate(picked=Max("events__event_time", filter=Q(events__event_type="picked_up")))
-               .filter(picked__lt=limit).select_related("holder", "organisation"))
+    batches = (
+        Batch.objects.filter(status__in=[BatchStatus.IN_TRANSIT, BatchStatus.DELIVERED])
+        .annotate(picked=Max("events__event_time", filter=Q(events__event_type="picked_up")))
+        .filter(picked__lt=limit)
+        .select_related("holder", "organisation")
+    )
     for b in batches:
-        yield Hit(cause=f"batch:{b.code}:{b.picked.isoformat()}", batch=b, organisation=b.organisation,
-                  severity="critical",
-                  message=f"{b.code} was picked up at {b.picked:%Y-%m-%d %H:%M} and has not been received "
-                          f"within {settings.VANISHED_AFTER_HOURS} h.",
-                  data={"picked_up_at": b.picked.isoformat(), "holder": b.holder.name})
+        yield Hit(
+            cause=f"batch:{b.code}:{b.picked.isoformat()}",
+            batch=b,
+            organisation=b.organisation,
+            severity="critical",
+            message=f"{b.code} was picked up at {b.picked:%Y-%m-%d %H:%M} and has not been received "
+            f"within {settings.VANISHED_AFTER_HOURS} h.",
+            data={"picked_up_at": b.picked.isoformat(), "holder": b.holder.name},
+        )
 
 
 @rule(AlertRule.TREATMENT_WITHOUT_INTAKE)
 def treatment_without_intake(now: datetime.datetime) -> Iterator[Hit]:
     """A ``treated`` event at a site where the batch was never generated, received or formed."""
     since = now - datetime.timedelta(days=settings.ALERT_LOOKBACK_DAYS)
-    intake = LedgerEntry.objects.filter(batch=OuterRef("batch"), site=OuterRef("site"),
-                                        event_type__in=["generated", "received", "consolidated", "split"])
-    treated = (LedgerEntry.objects.filter(event_type="treated", event_time__gte=since, batch__isnull=False)
-               .filter(~Exists(intake)).select_related("batch", "site", "organisation"))
+    intake = LedgerEntry.objects.filter(
+        batch=OuterRef("batch"),
+        site=OuterRef("site"),
+        event_type__in=["generated", "received", "consolidated", "split"],
+    )
+    treated = (
+        LedgerEntry.objects.filter(event_type="treated", event_time__gte=since, batch__isnull=False)
+        .filter(~Exists(intake))
+        .select_related("batch", "site", "organisation")
+    )
     for e in treated:
-        yield Hit(cause=f"event:{e.event_id}", batch=e.batch, organisation=e.organisation, site=e.site,
-                  message=f"{e.batch_code} was treated at {e.site.name if e.site else 'an unknown site'} "
-                          "without ever being received there.",
-                  data={"event": str(e.event_id)})
+        yield Hit(
+            cause=f"event:{e.event_id}",
+            batch=e.batch,
+            organisation=e.organisation,
+            site=e.site,
+            message=f"{e.batch_code} was treated at {e.site.name if e.site else 'an unknown site'} "
+            "without ever being received there.",
+            data={"event": str(e.event_id)},
+        )

@@ -18,15 +18,23 @@ def alert_raise(*, rule: str, hit: Hit) -> tuple[Alert, bool]:
     if existing is not None:
         return existing, False
     # Where a regulator sees it: the site, else where the batch came from (e.g. one lost in transit).
-    place = hit.site or (hit.batch.origin_site if hit.batch else None) or (hit.manifest.from_site if hit.manifest
-                                                                          else None)
+    place = (
+        hit.site or (hit.batch.origin_site if hit.batch else None) or (hit.manifest.from_site if hit.manifest else None)
+    )
     location = place.location if place is not None else None
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                rule=rule, cause=hit.cause[:200], severity=hit.severity, message=hit.message,
-                organisation=hit.organisation, site=hit.site, batch=hit.batch, manifest=hit.manifest,
-                location=location, data=hit.data,
+                rule=rule,
+                cause=hit.cause[:200],
+                severity=hit.severity,
+                message=hit.message,
+                organisation=hit.organisation,
+                site=hit.site,
+                batch=hit.batch,
+                manifest=hit.manifest,
+                location=location,
+                data=hit.data,
             )
     except IntegrityError:  # another scan raised it first
         return Alert.objects.get(rule=rule, cause=hit.cause[:200]), False
@@ -50,20 +58,24 @@ def alerts_scan(*, now: datetime.datetime | None = None, rules: list[str] | None
 def _move(alert: Alert, *, user, sources: tuple[str, ...], target: str, stamp: str) -> Alert:
     now = timezone.now()
     moved = Alert.objects.filter(pk=alert.pk, status__in=sources).update(
-        status=target, **{f"{stamp}_at": now, f"{stamp}_by": user})
+        status=target, **{f"{stamp}_at": now, f"{stamp}_by": user}
+    )
     if moved != 1:
         alert.refresh_from_db()
-        raise Conflict.field("status", f"The alert is {alert.status}; it cannot be {target} now.",
-                             code="not_allowed")
+        raise Conflict.field("status", f"The alert is {alert.status}; it cannot be {target} now.", code="not_allowed")
     alert.refresh_from_db()
     return alert
 
 
 def alert_acknowledge(*, alert: Alert, user) -> Alert:
-    return _move(alert, user=user, sources=(AlertStatus.OPEN,), target=AlertStatus.ACKNOWLEDGED,
-                 stamp="acknowledged")
+    return _move(alert, user=user, sources=(AlertStatus.OPEN,), target=AlertStatus.ACKNOWLEDGED, stamp="acknowledged")
 
 
 def alert_resolve(*, alert: Alert, user) -> Alert:
-    return _move(alert, user=user, sources=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
-                 target=AlertStatus.RESOLVED, stamp="resolved")
+    return _move(
+        alert,
+        user=user,
+        sources=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
+        target=AlertStatus.RESOLVED,
+        stamp="resolved",
+    )

@@ -21,9 +21,24 @@ class AlertOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["id", "rule", "cause", "severity", "message", "status", "organisation", "site", "batch",
-                  "manifest", "data", "raised_at", "acknowledged_at", "acknowledged_by", "resolved_at",
-                  "resolved_by"]
+        fields = [
+            "id",
+            "rule",
+            "cause",
+            "severity",
+            "message",
+            "status",
+            "organisation",
+            "site",
+            "batch",
+            "manifest",
+            "data",
+            "raised_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+        ]
 
 
 class AlertFilter(filters.FilterSet):
@@ -47,8 +62,10 @@ class AlertListApi(generics.ListAPIView):
 
 def _alert_for_change(request, pk: int) -> Alert:
     alert = get_object_or_404(visible_to(Alert.objects.all(), request.user), pk=pk)
-    if not request.user.is_superuser and not Membership.objects.filter(user=request.user).exclude(
-            role="viewer").exists():
+    if (
+        not request.user.is_superuser
+        and not Membership.objects.filter(user=request.user).exclude(role="viewer").exists()
+    ):
         raise AppError("Viewers cannot change alerts.", code="read_only", status=403)
     return alert
 

@@ -84,9 +84,12 @@ class MeApi(APIView):
                 "username": serializers.CharField(),
                 "organisations": inline_serializer(
                     "MeOrganisation",
-                    {"id": serializers.IntegerField(), "name": serializers.CharField(),
-                     "roles": serializers.ListField(child=serializers.CharField()),
-                     "member_role": serializers.CharField()},
+                    {
+                        "id": serializers.IntegerField(),
+                        "name": serializers.CharField(),
+                        "roles": serializers.ListField(child=serializers.CharField()),
+                        "member_role": serializers.CharField(),
+                    },
                     many=True,
                 ),
             },
@@ -94,8 +97,7 @@ class MeApi(APIView):
     )
     def get(self, request):
         orgs = [
-            {"id": m.organisation.id, "name": m.organisation.name, "roles": m.organisation.roles,
-             "member_role": m.role}
+            {"id": m.organisation.id, "name": m.organisation.name, "roles": m.organisation.roles, "member_role": m.role}
             for m in user_memberships(user=request.user)
         ]
         return Response({"id": request.user.id, "username": request.user.username, "organisations": orgs})

@@ -57,10 +57,31 @@ class BatchOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Batch
-        fields = ["code", "qr", "status", "allowed_actions", "waste_code", "waste_name", "catalog", "is_hazardous",
-                  "hazard_traits", "description", "main_components", "quantity_kg", "estimated", "last_weight_kg",
-                  "physical_form", "containers", "organisation", "origin_site", "current_site", "holder",
-                  "final_operation", "generated_at", "created_at"]
+        fields = [
+            "code",
+            "qr",
+            "status",
+            "allowed_actions",
+            "waste_code",
+            "waste_name",
+            "catalog",
+            "is_hazardous",
+            "hazard_traits",
+            "description",
+            "main_components",
+            "quantity_kg",
+            "estimated",
+            "last_weight_kg",
+            "physical_form",
+            "containers",
+            "organisation",
+            "origin_site",
+            "current_site",
+            "holder",
+            "final_operation",
+            "generated_at",
+            "created_at",
+        ]
 
     def get_catalog(self, batch) -> str:
         return f"{batch.waste.catalog.key}@{batch.waste.catalog.version}"
@@ -81,10 +102,14 @@ class BatchDetailOutput(BatchOutput):
 
     def get_lineage(self, batch) -> dict:
         return {
-            "parents": [{"code": lk.parent.code, "kind": lk.kind, "quantity_kg": str(lk.quantity_kg)}
-                        for lk in batch.parent_links.select_related("parent")],
-            "children": [{"code": lk.child.code, "kind": lk.kind, "quantity_kg": str(lk.quantity_kg)}
-                         for lk in batch.child_links.select_related("child")],
+            "parents": [
+                {"code": lk.parent.code, "kind": lk.kind, "quantity_kg": str(lk.quantity_kg)}
+                for lk in batch.parent_links.select_related("parent")
+            ],
+            "children": [
+                {"code": lk.child.code, "kind": lk.kind, "quantity_kg": str(lk.quantity_kg)}
+                for lk in batch.child_links.select_related("child")
+            ],
         }
 
     def get_events(self, batch) -> list[dict]:
@@ -102,8 +127,15 @@ class BatchFilter(filters.FilterSet):
 
     class Meta:
         model = Batch
-        fields = ["status", "site", "current_site", "organisation", "is_hazardous", "generated_after",
-                  "generated_before"]
+        fields = [
+            "status",
+            "site",
+            "current_site",
+            "organisation",
+            "is_hazardous",
+            "generated_after",
+            "generated_before",
+        ]
 
 
 class BatchListCreateApi(generics.ListAPIView):
@@ -118,8 +150,9 @@ class BatchListCreateApi(generics.ListAPIView):
         main_components = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
         physical_form = serializers.ChoiceField(PhysicalForm.choices, required=False, default=PhysicalForm.SOLID)
         containers = ContainerSerializer(many=True, required=False, max_length=50)
-        hazard_traits = serializers.ListField(child=serializers.CharField(max_length=3), required=False,
-                                              max_length=5, allow_empty=True)
+        hazard_traits = serializers.ListField(
+            child=serializers.CharField(max_length=3), required=False, max_length=5, allow_empty=True
+        )
         estimated = serializers.BooleanField(required=False, default=False)
         generated_at = serializers.DateTimeField(required=False)
 
@@ -131,10 +164,16 @@ class BatchListCreateApi(generics.ListAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        site = row_or_error(Site.objects.select_related("organisation"), values.pop("site"), "site",
-                            message="No such site.", code="unknown_site")
-        containers = [{**c, "volume_l": str(c["volume_l"]) if "volume_l" in c else None}
-                      for c in values.pop("containers", [])]
+        site = row_or_error(
+            Site.objects.select_related("organisation"),
+            values.pop("site"),
+            "site",
+            message="No such site.",
+            code="unknown_site",
+        )
+        containers = [
+            {**c, "volume_l": str(c["volume_l"]) if "volume_l" in c else None} for c in values.pop("containers", [])
+        ]
         batch = services.batch_create(user=request.user, site=site, containers=containers, **values)
         return Response(BatchOutput(batch).data, status=201)
 
@@ -228,8 +267,13 @@ class ConsolidateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        site = row_or_error(Site.objects.select_related("organisation"), values.pop("site"), "site",
-                            message="No such site.", code="unknown_site")
+        site = row_or_error(
+            Site.objects.select_related("organisation"),
+            values.pop("site"),
+            "site",
+            message="No such site.",
+            code="unknown_site",
+        )
         child = services.batch_consolidate(user=request.user, codes=values.pop("batches"), site=site, **values)
         return Response(BatchOutput(child).data, status=201)
 
@@ -246,8 +290,12 @@ class SplitApi(APIView):
         batch_visible(request, code)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        children = services.batch_split(user=request.user, code=code, quantities=data.validated_data["parts"],
-                                        event_time=data.validated_data.get("event_time"))
+        children = services.batch_split(
+            user=request.user,
+            code=code,
+            quantities=data.validated_data["parts"],
+            event_time=data.validated_data.get("event_time"),
+        )
         return Response(BatchOutput(children, many=True).data, status=201)
 
 
@@ -277,6 +325,12 @@ def public_trace_page(request, code: str):
     if batch is None:
         return render(request, "waste/public_trace.html", {"code": code}, status=404)
     last = batch_events(batch).last()
-    return render(request, "waste/public_trace.html", {
-        "batch": batch, "last": last, "public_base": settings.PUBLIC_BASE_URL,
-    })
+    return render(
+        request,
+        "waste/public_trace.html",
+        {
+            "batch": batch,
+            "last": last,
+            "public_base": settings.PUBLIC_BASE_URL,
+        },
+    )

@@ -20,8 +20,18 @@ class CatalogOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Catalog
-        fields = ["id", "key", "version", "name", "effective_from", "effective_until", "source", "licence",
-                  "partial", "entries"]
+        fields = [
+            "id",
+            "key",
+            "version",
+            "name",
+            "effective_from",
+            "effective_until",
+            "source",
+            "licence",
+            "partial",
+            "entries",
+        ]
 
 
 class CatalogEntryOutput(serializers.ModelSerializer):
@@ -31,8 +41,17 @@ class CatalogEntryOutput(serializers.ModelSerializer):
 
     class Meta:
         model = CatalogEntry
-        fields = ["code", "display_code", "name", "catalog", "version", "parent_code", "is_hazardous",
-                  "hazard_traits", "extra"]
+        fields = [
+            "code",
+            "display_code",
+            "name",
+            "catalog",
+            "version",
+            "parent_code",
+            "is_hazardous",
+            "hazard_traits",
+            "extra",
+        ]
 
 
 class CatalogListApi(generics.ListAPIView):

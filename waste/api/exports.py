@@ -61,8 +61,11 @@ class ExportCreateApi(APIView):
                         data[field] = data.pop(name)
             return super().to_internal_value(data)
 
-    @extend_schema(request=InputSerializer, responses={202: ExportOutput},
-                   description='Body: {"kind", "format", "from", "to", "organisation"?}.')
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: ExportOutput},
+        description='Body: {"kind", "format", "from", "to", "organisation"?}.',
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
@@ -77,9 +80,14 @@ class ExportCreateApi(APIView):
             organisation = Organisation.objects.filter(pk=values["organisation"]).first()
             if organisation is None:
                 raise NotFound.field("organisation", "No such organisation.", code="unknown_organisation")
-        job = services.export_request(user=request.user, kind=values["kind"], format=values["format"],
-                                      date_from=values["date_from"], date_to=values["date_to"],
-                                      organisation=organisation)
+        job = services.export_request(
+            user=request.user,
+            kind=values["kind"],
+            format=values["format"],
+            date_from=values["date_from"],
+            date_to=values["date_to"],
+            organisation=organisation,
+        )
         return Response(ExportOutput(job, context={"request": request}).data, status=202)
 
 

@@ -12,8 +12,10 @@ from waste.geo import WGS84
 GEOJSON_GEOMETRY = {
     "type": "object",
     "description": "GeoJSON geometry in WGS 84 (lon, lat)",
-    "properties": {"type": {"type": "string", "example": "Point"},
-                   "coordinates": {"type": "array", "items": {}, "example": [117.2, 39.12]}},
+    "properties": {
+        "type": {"type": "string", "example": "Point"},
+        "coordinates": {"type": "array", "items": {}, "example": [117.2, 39.12]},
+    },
     "required": ["type", "coordinates"],
 }
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from waste.errors import AppError
 
 
-def row_or_error(queryset, pk, field: str, *, message: str = "Does not exist.", code: str = "unknown",
-                 status: int = 400):
+def row_or_error(
+    queryset, pk, field: str, *, message: str = "Does not exist.", code: str = "unknown", status: int = 400
+):
     """The row with ``pk`` in ``queryset`` (None when ``pk`` is None), else an error under ``field``.
 
     Pass a scoped queryset where the caller may only name what they can see: an invisible row is

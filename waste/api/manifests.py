@@ -22,28 +22,50 @@ class ManifestOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Manifest
-        fields = ["number", "version", "status", "consignor", "from_site", "receiver", "to_site", "carriers", "lines",
-                  "consignor_signed_at", "receiver_signed_at", "receipt_due", "overdue", "correction_reason",
-                  "created_at"]
+        fields = [
+            "number",
+            "version",
+            "status",
+            "consignor",
+            "from_site",
+            "receiver",
+            "to_site",
+            "carriers",
+            "lines",
+            "consignor_signed_at",
+            "receiver_signed_at",
+            "receipt_due",
+            "overdue",
+            "correction_reason",
+            "created_at",
+        ]
 
     def get_carriers(self, manifest) -> list[dict]:
-        return [{"organisation": c.organisation_id, "order": c.order, "signed_at": c.signed_at}
-                for c in manifest.carriers.order_by("order")]
+        return [
+            {"organisation": c.organisation_id, "order": c.order, "signed_at": c.signed_at}
+            for c in manifest.carriers.order_by("order")
+        ]
 
     def get_lines(self, manifest) -> list[dict]:
-        return [{"batch": line.batch.code, "quantity_kg": str(line.quantity_kg),
-                 "received_kg": None if line.received_kg is None else str(line.received_kg),
-                 "refused_kg": None if line.refused_kg is None else str(line.refused_kg),
-                 "refusal_reason": line.refusal_reason}
-                for line in manifest.lines.select_related("batch").order_by("id")]
+        return [
+            {
+                "batch": line.batch.code,
+                "quantity_kg": str(line.quantity_kg),
+                "received_kg": None if line.received_kg is None else str(line.received_kg),
+                "refused_kg": None if line.refused_kg is None else str(line.refused_kg),
+                "refusal_reason": line.refusal_reason,
+            }
+            for line in manifest.lines.select_related("batch").order_by("id")
+        ]
 
     def get_overdue(self, manifest) -> bool:
         return services.manifest_overdue(manifest)
 
 
 def _site(pk: int, field: str) -> Site:
-    return row_or_error(Site.objects.select_related("organisation"), pk, field, message="No such site.",
-                        code="unknown_site")
+    return row_or_error(
+        Site.objects.select_related("organisation"), pk, field, message="No such site.", code="unknown_site"
+    )
 
 
 class ManifestFilter(filters.FilterSet):
@@ -73,11 +95,18 @@ class ManifestListCreateApi(generics.ListAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        carriers = [row_or_error(Organisation.objects, pk, f"carriers.{i}", message="No such organisation.",
-                                 code="unknown_organisation") for i, pk in enumerate(values["carriers"])]
+        carriers = [
+            row_or_error(
+                Organisation.objects, pk, f"carriers.{i}", message="No such organisation.", code="unknown_organisation"
+            )
+            for i, pk in enumerate(values["carriers"])
+        ]
         manifest = services.manifest_create(
-            user=request.user, from_site=_site(values["from_site"], "from_site"),
-            to_site=_site(values["to_site"], "to_site"), carriers=carriers, batches=values["batches"],
+            user=request.user,
+            from_site=_site(values["from_site"], "from_site"),
+            to_site=_site(values["to_site"], "to_site"),
+            carriers=carriers,
+            batches=values["batches"],
         )
         return Response(ManifestOutput(manifest).data, status=201)
 

@@ -22,8 +22,19 @@ class OrganisationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Organisation
-        fields = ["id", "name", "roles", "identifier_scheme", "identifier", "district_code", "address",
-                  "contact_name", "contact_phone", "contact_email", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "roles",
+            "identifier_scheme",
+            "identifier",
+            "district_code",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "created_at",
+        ]
 
 
 class OrganisationFilter(filters.FilterSet):
@@ -99,8 +110,7 @@ class MembershipListCreateApi(generics.ListAPIView):
     def post(self, request, pk):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.membership_add(user=request.user, organisation=self.organisation(),
-                                             **data.validated_data)
+        membership = services.membership_add(user=request.user, organisation=self.organisation(), **data.validated_data)
         return Response(MembershipOutput(membership).data, status=201)
 
 

@@ -58,10 +58,15 @@ def indicators_for(request) -> dict:
     query = IndicatorQuery(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     values = query.validated_data
-    scope = indicators.indicator_scope(user=request.user, district=values.get("district"),
-                                       organisation=values.get("organisation"), code=values.get("code"))
-    result = indicators.indicators_compute(scope=scope, date_from=values["date_from"], date_to=values["date_to"],
-                                           group=values.get("group", ""))
+    scope = indicators.indicator_scope(
+        user=request.user,
+        district=values.get("district"),
+        organisation=values.get("organisation"),
+        code=values.get("code"),
+    )
+    result = indicators.indicators_compute(
+        scope=scope, date_from=values["date_from"], date_to=values["date_to"], group=values.get("group", "")
+    )
     result["filters"] = {k: values.get(k) for k in ("district", "organisation", "code")}
     return result, scope, values
 

@@ -27,8 +27,19 @@ class SiteOutput(GeoFeatureModelSerializer):
     class Meta:
         model = Site
         geo_field = "location"
-        fields = ["id", "organisation", "name", "kind", "district_code", "address", "storage_capacity_kg",
-                  "annual_capacity_kg", "active", "area", "distance_m"]
+        fields = [
+            "id",
+            "organisation",
+            "name",
+            "kind",
+            "district_code",
+            "address",
+            "storage_capacity_kg",
+            "annual_capacity_kg",
+            "active",
+            "area",
+            "distance_m",
+        ]
 
     def get_distance_m(self, site) -> float | None:
         distance = getattr(site, "distance", None)
@@ -86,10 +97,12 @@ class SiteInput(serializers.Serializer):
     area = CheckedGeometryField("Polygon", required=False, allow_null=True)
     district_code = serializers.CharField(max_length=6)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    storage_capacity_kg = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=0,
-                                                   required=False, allow_null=True)
-    annual_capacity_kg = serializers.DecimalField(max_digits=16, decimal_places=3, min_value=0,
-                                                  required=False, allow_null=True)
+    storage_capacity_kg = serializers.DecimalField(
+        max_digits=14, decimal_places=3, min_value=0, required=False, allow_null=True
+    )
+    annual_capacity_kg = serializers.DecimalField(
+        max_digits=16, decimal_places=3, min_value=0, required=False, allow_null=True
+    )
     active = serializers.BooleanField(required=False)
 
 
@@ -130,8 +143,17 @@ class SiteDetailApi(generics.RetrieveAPIView):
 class PermitOutput(serializers.ModelSerializer):
     class Meta:
         model = Permit
-        fields = ["id", "site", "number", "codes", "operations", "annual_quantity_kg", "valid_from",
-                  "valid_until", "created_at"]
+        fields = [
+            "id",
+            "site",
+            "number",
+            "codes",
+            "operations",
+            "annual_quantity_kg",
+            "valid_from",
+            "valid_until",
+            "created_at",
+        ]
 
 
 class PermitListCreateApi(generics.ListAPIView):
@@ -163,6 +185,6 @@ class PermitListCreateApi(generics.ListAPIView):
         return Response(PermitOutput(permit).data, status=201)
 
 
-SiteListCreateApi.get = extend_schema(
-    parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
-)(SiteListCreateApi.get)
+SiteListCreateApi.get = extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)])(
+    SiteListCreateApi.get
+)

@@ -21,15 +21,32 @@ EVENTS = [ALERT_EVENT, *AlertRule.values]
 class WebhookOutput(serializers.ModelSerializer):
     class Meta:
         model = Webhook
-        fields = ["id", "organisation", "url", "events", "active", "consecutive_failures", "disabled_reason",
-                  "created_at"]
+        fields = [
+            "id",
+            "organisation",
+            "url",
+            "events",
+            "active",
+            "consecutive_failures",
+            "disabled_reason",
+            "created_at",
+        ]
 
 
 class DeliveryOutput(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "event", "payload", "status", "attempts", "next_attempt_at", "last_error", "created_at",
-                  "delivered_at"]
+        fields = [
+            "id",
+            "event",
+            "payload",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+            "delivered_at",
+        ]
 
 
 class WebhookListCreateApi(generics.ListAPIView):
@@ -54,8 +71,9 @@ class WebhookListCreateApi(generics.ListAPIView):
             raise AppError.field("organisation", "No such organisation.", code="unknown_organisation")
         membership_require(user=request.user, organisation=org, admin=True)
         secret = values.get("secret") or secrets.token_urlsafe(32)
-        hook = Webhook.objects.create(organisation=org, url=values["url"], secret=secret,
-                                      events=sorted(set(values.get("events", []))))
+        hook = Webhook.objects.create(
+            organisation=org, url=values["url"], secret=secret, events=sorted(set(values.get("events", [])))
+        )
         # The secret is returned once, at creation; it is the receiver's key for X-Signature.
         return Response({**WebhookOutput(hook).data, "secret": secret}, status=201)
 

@@ -200,9 +200,7 @@ def _width(text: str, size: float, latin: str = LATIN) -> float:
     return sum(pdfmetrics.stringWidth(s, font, size) for font, s in _runs(text, latin))
 
 
-def _draw_text(
-    canvas: Canvas, x: float, y: float, text: str, size: float, latin: str = LATIN, mode: int = 0
-) -> None:
+def _draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, latin: str = LATIN, mode: int = 0) -> None:
     for font, chars in _runs(text, latin):
         canvas.setFont(font, size)
         canvas.drawString(x, y, chars, mode=mode)
@@ -330,9 +328,7 @@ def _fields(label: LabelData) -> list[list[_Field]]:
         [_Field("主要成分", "Main components", label.main_components or none, max_lines=3)],
     ]
     if label.is_hazardous and label.hazardous_components:
-        rows.append(
-            [_Field("有害成分", "Hazardous components", label.hazardous_components, max_lines=3)]
-        )
+        rows.append([_Field("有害成分", "Hazardous components", label.hazardous_components, max_lines=3)])
     if label.precautions:
         rows.append([_Field("注意事项", "Precautions", label.precautions, max_lines=3)])
     rows.append([_Field("产生/收集单位", "Generator", label.generator_name)])
@@ -381,9 +377,7 @@ def _layout_table(rows: list[list[_Field]], width: float, height: float) -> list
             break  # cannot happen with the fixed rows above; the clip keeps us on the label
         value_width = cell.width - LABEL_COL - 2 * CELL_PAD
         cell.value_lines = cell.value_lines[:-1]
-        cell.value_lines[-1] = _ellipsize(
-            cell.value_lines[-1], cell.value_size, value_width, cell.field.latin
-        )
+        cell.value_lines[-1] = _ellipsize(cell.value_lines[-1], cell.value_size, value_width, cell.field.latin)
     return table
 
 
@@ -424,9 +418,7 @@ def _draw_header(canvas: Canvas, hazardous: bool) -> None:
     canvas.rect(FRAME_INSET, top - HEADER_H, BASE - 2 * FRAME_INSET, HEADER_H, stroke=0, fill=1)
     ink = black if hazardous else white
     title, subtitle = (
-        ("危险废物", "HAZARDOUS WASTE")
-        if hazardous
-        else ("一般工业固体废物", "GENERAL INDUSTRIAL SOLID WASTE")
+        ("危险废物", "HAZARDOUS WASTE") if hazardous else ("一般工业固体废物", "GENERAL INDUSTRIAL SOLID WASTE")
     )
     canvas.setFillColor(ink)
     canvas.setStrokeColor(ink)
@@ -435,9 +427,7 @@ def _draw_header(canvas: Canvas, hazardous: bool) -> None:
     _draw_centred(canvas, BASE / 2, top - HEADER_H + 4, subtitle, 6.5, LATIN_BOLD)
 
 
-def _draw_table(
-    canvas: Canvas, rows: list[list[_Field]], x: float, y: float, width: float, height: float
-) -> None:
+def _draw_table(canvas: Canvas, rows: list[list[_Field]], x: float, y: float, width: float, height: float) -> None:
     table = _layout_table(rows, width, height)
     # share the spare height out, so the table always fills its box
     spare = max(0.0, height - _table_height(table)) / len(table)
@@ -475,9 +465,7 @@ def _draw_cell(canvas: Canvas, cell: _Cell, x: float, top: float, height: float)
     baseline = top - (height - cell.value_height) / 2
     for line in cell.value_lines:
         baseline -= 1.2 * size
-        _draw_text(
-            canvas, x + LABEL_COL + CELL_PAD, baseline + 0.25 * size, line, size, cell.field.latin
-        )
+        _draw_text(canvas, x + LABEL_COL + CELL_PAD, baseline + 0.25 * size, line, size, cell.field.latin)
 
 
 def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> None:
@@ -499,15 +487,11 @@ def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> N
             start = c
             while c < count and row[c]:
                 c += 1
-            path.rect(
-                origin_x + start * module, top - (r + 1) * module, (c - start) * module, module
-            )
+            path.rect(origin_x + start * module, top - (r + 1) * module, (c - start) * module, module)
     canvas.drawPath(path, stroke=0, fill=1)
 
 
-def _draw_strip(
-    canvas: Canvas, label: LabelData, x: float, y: float, width: float, height: float
-) -> None:
+def _draw_strip(canvas: Canvas, label: LabelData, x: float, y: float, width: float, height: float) -> None:
     """Hazard traits (hazardous waste only) above the digital identification code."""
     top = y + height
     canvas.setFillColor(black)
@@ -563,9 +547,7 @@ def _draw_code(canvas: Canvas, code: str, x: float, y: float, width: float, heig
     top = y + height
     canvas.setFillColor(black)
     _draw_text(canvas, x, top - 5.5, "数字识别码", 5.5)
-    _draw_text(
-        canvas, x + _width("数字识别码 ", 5.5), top - 5.5, "Digital identification code", 4.2
-    )
+    _draw_text(canvas, x + _width("数字识别码 ", 5.5), top - 5.5, "Digital identification code", 4.2)
     room = height - 8
     size = min(11.0, room / 1.2, width / max(_width(code, 1, MONO), 0.01))
     lines = [code]

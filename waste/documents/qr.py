@@ -27,9 +27,7 @@ def _qr(payload: str, *, box_size: int = 10, border: int = QUIET_ZONE) -> qrcode
 
 def qr_png(payload: str, *, box_size: int = 10, border: int = QUIET_ZONE) -> bytes:
     """A black-on-white PNG; ``box_size`` pixels per module, ``border`` modules of quiet zone."""
-    image = _qr(payload, box_size=box_size, border=border).make_image(
-        fill_color="black", back_color="white"
-    )
+    image = _qr(payload, box_size=box_size, border=border).make_image(fill_color="black", back_color="white")
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

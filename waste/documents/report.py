@@ -27,8 +27,13 @@ NAMES = {
     "household_recycling_rate": "Household waste recycling rate",
     "harmless_treatment_rate": "Household waste harmless treatment rate",
 }
-FATE_COLOURS = {"utilised": "#2e7d32", "disposed": "#1565c0", "stored": "#f9a825", "dumped": "#c62828",
-                "residual": "#9e9e9e"}
+FATE_COLOURS = {
+    "utilised": "#2e7d32",
+    "disposed": "#1565c0",
+    "stored": "#f9a825",
+    "dumped": "#c62828",
+    "residual": "#9e9e9e",
+}
 
 
 def _png(fig) -> io.BytesIO:
@@ -63,11 +68,13 @@ def _rates_chart(figures: dict) -> io.BytesIO:
     keys = [k for k in NAMES if k != "generation_intensity"]
     values = [(figures[k]["value"] or 0) * 100 for k in keys]
     fig, ax = plt.subplots(figsize=(7, 2.8))
-    bars = ax.bar(["general\nutilisation", "hazardous\nutil.+disposal", "household\nrecycling",
-                   "household\nharmless"], values, color=["#2e7d32", "#6a1b9a", "#00838f", "#1565c0"])
+    bars = ax.bar(
+        ["general\nutilisation", "hazardous\nutil.+disposal", "household\nrecycling", "household\nharmless"],
+        values,
+        color=["#2e7d32", "#6a1b9a", "#00838f", "#1565c0"],
+    )
     for bar, value in zip(bars, values, strict=True):
-        ax.annotate(f"{value:.1f} %", (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",
-                    fontsize=8)
+        ax.annotate(f"{value:.1f} %", (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom", fontsize=8)
     ax.set_ylim(0, 110)
     ax.set_ylabel("%")
     ax.set_title("Zero-waste-city indicators")
@@ -82,15 +89,26 @@ def _map(*, jurisdictions, sites: list[tuple[Site, float]]) -> io.BytesIO:
             ax.fill(xs, ys, alpha=0.08, color="#1565c0")
             ax.plot(xs, ys, color="#1565c0", linewidth=1)
         centre = j.area.centroid
-        ax.annotate(f"{j.name} ({j.district_code})", (centre.x, centre.y), fontsize=7, color="#1565c0",
-                    ha="center")
+        ax.annotate(f"{j.name} ({j.district_code})", (centre.x, centre.y), fontsize=7, color="#1565c0", ha="center")
     biggest = max([kg for _, kg in sites] or [1]) or 1
     for site, kg in sites:
         size = 20 + 600 * kg / biggest
-        ax.scatter([site.location.x], [site.location.y], s=size, alpha=0.6,
-                   color="#c62828" if kg else "#616161", edgecolors="black", linewidths=0.5)
-        ax.annotate(f"{site.pk}: {kg / 1000:.1f} t", (site.location.x, site.location.y), fontsize=6,
-                    xytext=(4, 4), textcoords="offset points")
+        ax.scatter(
+            [site.location.x],
+            [site.location.y],
+            s=size,
+            alpha=0.6,
+            color="#c62828" if kg else "#616161",
+            edgecolors="black",
+            linewidths=0.5,
+        )
+        ax.annotate(
+            f"{site.pk}: {kg / 1000:.1f} t",
+            (site.location.x, site.location.y),
+            fontsize=6,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
     ax.xaxis.set_major_locator(plt.MaxNLocator(5))
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
@@ -112,13 +130,22 @@ def indicator_report_pdf(*, result: dict, scope, user) -> bytes:
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title="Zero-waste city indicators")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title="Zero-waste city indicators",
+    )
     filters = ", ".join(f"{k} {v}" for k, v in result.get("filters", {}).items() if v) or "whole scope"
     story = [
         Paragraph("Zero-waste city indicators", styles["Title"]),
-        Paragraph(f"Period {result['from']} to {result['to']} · {filters} · figures as of {result['as_of'][:16]}",
-                  styles["Normal"]),
+        Paragraph(
+            f"Period {result['from']} to {result['to']} · {filters} · figures as of {result['as_of'][:16]}",
+            styles["Normal"],
+        ),
         Spacer(1, 4 * mm),
     ]
     rows = [["Indicator", "Value", "Numerator", "Denominator"]]
@@ -126,43 +153,76 @@ def indicator_report_pdf(*, result: dict, scope, user) -> bytes:
         figure = result["indicators"][key]
         if key == "generation_intensity":
             numerator = f"{figure['numerator_t']:.3f} t"
-            denominator = (f"{figure['denominator_10k_cny']:.1f} × 10k CNY"
-                           if figure.get("denominator_10k_cny") is not None else "—")
+            denominator = (
+                f"{figure['denominator_10k_cny']:.1f} × 10k CNY"
+                if figure.get("denominator_10k_cny") is not None
+                else "—"
+            )
         else:
             numerator, denominator = f"{figure['numerator_kg']:.3f} kg", f"{figure['denominator_kg']:.3f} kg"
         rows.append([Paragraph(name, small), _value(key, figure), numerator, denominator])
     table = Table(rows, colWidths=[80 * mm, 28 * mm, 36 * mm, 36 * mm])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2fd")),
-                               ("FONTSIZE", (0, 0), (-1, -1), 8), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2fd")),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
     story += [table, Spacer(1, 2 * mm)]
     for key in NAMES:
         note = result["indicators"][key].get("note")
         if note:
             story.append(Paragraph(f"{NAMES[key]}: {note}", small))
     story.append(Spacer(1, 4 * mm))
-    story.append(Paragraph("Mass balance (kg): generated = utilised + disposed + stored + dumped + residual",
-                           styles["Heading3"]))
+    story.append(
+        Paragraph("Mass balance (kg): generated = utilised + disposed + stored + dumped + residual", styles["Heading3"])
+    )
     balance = result["balance"]
     rows = [["Stream", "Generated", "Utilised", "Disposed", "Stored", "Dumped", "Residual"]]
     for stream, b in balance.items():
-        rows.append([stream] + [f"{b[k]:.3f}" for k in ("generated_kg", "utilised_kg", "disposed_kg", "stored_kg",
-                                                          "dumped_kg", "residual_kg")])
+        rows.append(
+            [stream]
+            + [
+                f"{b[k]:.3f}"
+                for k in ("generated_kg", "utilised_kg", "disposed_kg", "stored_kg", "dumped_kg", "residual_kg")
+            ]
+        )
     table = Table(rows)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("FONTSIZE", (0, 0), (-1, -1), 8),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2fd")),
-                               ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
-    story += [table, Spacer(1, 4 * mm), Image(_rates_chart(result["indicators"]), width=170 * mm, height=68 * mm),
-              PageBreak(), Image(_balance_chart(balance), width=170 * mm, height=85 * mm), Spacer(1, 4 * mm)]
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2fd")),
+                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+            ]
+        )
+    )
+    story += [
+        table,
+        Spacer(1, 4 * mm),
+        Image(_rates_chart(result["indicators"]), width=170 * mm, height=68 * mm),
+        PageBreak(),
+        Image(_balance_chart(balance), width=170 * mm, height=85 * mm),
+        Spacer(1, 4 * mm),
+    ]
     if user.is_superuser:
         jurisdictions = list(Jurisdiction.objects.all())
     else:
-        jurisdictions = list(Jurisdiction.objects.filter(organisation__memberships__user=user,
-                                                         organisation__is_regulator=True))
+        jurisdictions = list(
+            Jurisdiction.objects.filter(organisation__memberships__user=user, organisation__is_regulator=True)
+        )
     sites = _site_totals(scope, result)
     if jurisdictions or sites:
         story.append(Image(_map(jurisdictions=jurisdictions, sites=sites), width=170 * mm, height=130 * mm))
-    story.append(Paragraph("Definitions: see waste.indicators (origin batches, fates through the lineage, "
-                           "prior years' stock).", small))
+    story.append(
+        Paragraph(
+            "Definitions: see waste.indicators (origin batches, fates through the lineage, prior years' stock).", small
+        )
+    )
     doc.build(story)
     return buffer.getvalue()

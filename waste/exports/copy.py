@@ -43,8 +43,10 @@ def copy_events_csv(*, job: ExportJob, path, checkpoint: LedgerCheckpoint, scope
     heads = [coverage.heads.get(s, 0) for s in range(max(coverage.heads) + 1)] if coverage.heads else [0]
     where, params = selection_sql(scope=scope, job=job, heads=heads)
     total = max(1, tables.events_queryset(scope, job.date_from, job.date_to).count())
-    select = (f"SELECT row_number() OVER (ORDER BY e.event_time, e.id), {FIELDS_SQL} "
-              f"FROM waste_ledgerentry e WHERE {where} ORDER BY e.event_time, e.id")
+    select = (
+        f"SELECT row_number() OVER (ORDER BY e.event_time, e.id), {FIELDS_SQL} "
+        f"FROM waste_ledgerentry e WHERE {where} ORDER BY e.event_time, e.id"
+    )
     digest = hashlib.sha256()
     state = {"rows": 0}
 
@@ -76,13 +78,19 @@ def copy_events_csv(*, job: ExportJob, path, checkpoint: LedgerCheckpoint, scope
         from waste import ledger
 
         statement = {
-            "id": str(job.pk), "kind": job.kind, "format": job.format, "organisation": job.organisation_id,
-            "from": job.date_from.isoformat(), "to": job.date_to.isoformat(),
-            "created_at": ledger.text_time(timezone.now()), "columns": columns, "rows": statement_rows,
-            "rows_digest": digest.hexdigest(), "checkpoint_size": checkpoint.size,
+            "id": str(job.pk),
+            "kind": job.kind,
+            "format": job.format,
+            "organisation": job.organisation_id,
+            "from": job.date_from.isoformat(),
+            "to": job.date_to.isoformat(),
+            "created_at": ledger.text_time(timezone.now()),
+            "columns": columns,
+            "rows": statement_rows,
+            "rows_digest": digest.hexdigest(),
+            "checkpoint_size": checkpoint.size,
         }
-        return proofs.proof_object(statement=statement, checkpoint=checkpoint), \
-            proofs.proof_nodes(coverage, checkpoint)
+        return proofs.proof_object(statement=statement, checkpoint=checkpoint), proofs.proof_nodes(coverage, checkpoint)
 
     # While COPY holds Django's connection, progress goes through a second one (autocommit).
     side = {}
@@ -91,8 +99,10 @@ def copy_events_csv(*, job: ExportJob, path, checkpoint: LedgerCheckpoint, scope
         if "conn" not in side:
             side["conn"] = connection.get_new_connection(connection.get_connection_params())
             side["conn"].autocommit = True
-        side["conn"].execute("UPDATE waste_exportjob SET rows = %s, progress = %s WHERE id = %s",
-                             (rows, min(99, rows * 100 // total), job.pk))
+        side["conn"].execute(
+            "UPDATE waste_exportjob SET rows = %s, progress = %s WHERE id = %s",
+            (rows, min(99, rows * 100 // total), job.pk),
+        )
 
     connection.ensure_connection()
     try:

@@ -68,9 +68,13 @@ def proof_nodes(coverage: Coverage, checkpoint: LedgerCheckpoint, *, chunk_size:
 
 def checkpoint_dict(checkpoint: LedgerCheckpoint) -> dict:
     return {
-        "size": checkpoint.size, "root": checkpoint.root, "heads": checkpoint.heads,
-        "created_at": ledger.text_time(checkpoint.created_at), "signature": checkpoint.signature,
-        "public_key": checkpoint.public_key, "entries_root": checkpoint.entries_root,
+        "size": checkpoint.size,
+        "root": checkpoint.root,
+        "heads": checkpoint.heads,
+        "created_at": ledger.text_time(checkpoint.created_at),
+        "signature": checkpoint.signature,
+        "public_key": checkpoint.public_key,
+        "entries_root": checkpoint.entries_root,
         "entries_signature": checkpoint.entries_signature,
     }
 

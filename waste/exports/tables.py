@@ -29,18 +29,51 @@ HJ1259_TABLES = {
     "own_treatment": "自行利用处置 own utilisation/disposal",
     "outsourced": "委托利用处置 outsourced utilisation/disposal",
 }
-DISPLAY = ["table", "date", "batch_code", "waste_code", "waste_name", "category", "hazardous", "quantity_kg",
-           "quantity_source", "site", "organisation", "counterparty", "carrier", "manifest", "operation",
-           "transport", "origin", "destination"]
+DISPLAY = [
+    "table",
+    "date",
+    "batch_code",
+    "waste_code",
+    "waste_name",
+    "category",
+    "hazardous",
+    "quantity_kg",
+    "quantity_source",
+    "site",
+    "organisation",
+    "counterparty",
+    "carrier",
+    "manifest",
+    "operation",
+    "transport",
+    "origin",
+    "destination",
+]
 TABLE_COLUMNS = ["row", *DISPLAY, *ENTRY_COLUMNS]
 EVENT_COLUMNS = ["row", *ENTRY_COLUMNS]
 REGISTER_TYPES = ("generated", "picked_up", "received", "rejected", "treated", "consolidated", "split")
 # Only the columns a PDF page can hold; the embedded proof carries every column.
 PDF_COLUMNS = {
-    "table": ["row", "date", "batch_code", "waste_code", "quantity_kg", "site", "counterparty", "manifest",
-              "operation"],
-    "events": ["row", "entry_event_type", "entry_event_time", "entry_batch_code", "entry_quantity_kg",
-               "entry_organisation_id", "entry_site_id"],
+    "table": [
+        "row",
+        "date",
+        "batch_code",
+        "waste_code",
+        "quantity_kg",
+        "site",
+        "counterparty",
+        "manifest",
+        "operation",
+    ],
+    "events": [
+        "row",
+        "entry_event_type",
+        "entry_event_time",
+        "entry_batch_code",
+        "entry_quantity_kg",
+        "entry_organisation_id",
+        "entry_site_id",
+    ],
 }
 
 
@@ -63,8 +96,10 @@ def columns_for(kind: str) -> list[str]:
 
 def period(date_from, date_to) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
-    return (datetime.combine(date_from, time.min, tzinfo=tz),
-            datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+    return (
+        datetime.combine(date_from, time.min, tzinfo=tz),
+        datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz),
+    )
 
 
 def entries(date_from, date_to):
@@ -90,15 +125,26 @@ class Manifests:
         if not number:
             return {}
         if number not in self.cache:
-            m = (Manifest.objects.filter(number=number, correction__isnull=True)
-                 .select_related("consignor", "receiver", "from_site", "to_site").order_by("-version").first())
-            self.cache[number] = {} if m is None else {
-                "consignor_id": m.consignor_id, "receiver": m.receiver.name, "to_site": m.to_site.name,
-                "from_site": m.from_site.name, "carriers": "; ".join(c.organisation.name for c in
-                                                                     m.carriers.select_related("organisation")
-                                                                     .order_by("order")),
-                "lines": {line.batch_id: line.quantity_kg for line in ManifestLine.objects.filter(manifest=m)},
-            }
+            m = (
+                Manifest.objects.filter(number=number, correction__isnull=True)
+                .select_related("consignor", "receiver", "from_site", "to_site")
+                .order_by("-version")
+                .first()
+            )
+            self.cache[number] = (
+                {}
+                if m is None
+                else {
+                    "consignor_id": m.consignor_id,
+                    "receiver": m.receiver.name,
+                    "to_site": m.to_site.name,
+                    "from_site": m.from_site.name,
+                    "carriers": "; ".join(
+                        c.organisation.name for c in m.carriers.select_related("organisation").order_by("order")
+                    ),
+                    "lines": {line.batch_id: line.quantity_kg for line in ManifestLine.objects.filter(manifest=m)},
+                }
+            )
         return self.cache[number]
 
 
@@ -117,13 +163,21 @@ def _display(table: str, entry: LedgerEntry, manifests: Manifests) -> dict:
     if table == "outsourced" and batch is not None:
         operation = batch.final_operation
     return {
-        "table": table, "date": timezone.localtime(entry.event_time).date().isoformat(),
-        "batch_code": entry.batch_code, "waste_code": waste.display_code if waste else "",
-        "waste_name": waste.name if waste else "", "category": (waste.parent_code or waste.code) if waste else "",
-        "hazardous": ("yes" if waste.is_hazardous else "no") if waste else "", "quantity_kg": quantity,
-        "quantity_source": source, "site": site, "organisation": entry.organisation.name,
-        "counterparty": manifest.get("receiver", ""), "carrier": manifest.get("carriers", ""),
-        "manifest": data.get("manifest", ""), "operation": operation,
+        "table": table,
+        "date": timezone.localtime(entry.event_time).date().isoformat(),
+        "batch_code": entry.batch_code,
+        "waste_code": waste.display_code if waste else "",
+        "waste_name": waste.name if waste else "",
+        "category": (waste.parent_code or waste.code) if waste else "",
+        "hazardous": ("yes" if waste.is_hazardous else "no") if waste else "",
+        "quantity_kg": quantity,
+        "quantity_source": source,
+        "site": site,
+        "organisation": entry.organisation.name,
+        "counterparty": manifest.get("receiver", ""),
+        "carrier": manifest.get("carriers", ""),
+        "manifest": data.get("manifest", ""),
+        "operation": operation,
         "transport": "road" if manifest else "",
         "origin": manifest.get("from_site", site if entry.event_type in ("generated", "treated") else ""),
         "destination": manifest.get("to_site", ""),
@@ -147,8 +201,12 @@ def hj1259_entries(scope: Scope, date_from, date_to):
     """(table, entry) for the five tables of one enterprise, table by table, each by time."""
     org = scope.organisation
     base = entries(date_from, date_to)
-    for table, event_type in (("generation", "generated"), ("storage_in", "stored"),
-                              ("storage_out", "released"), ("own_treatment", "treated")):
+    for table, event_type in (
+        ("generation", "generated"),
+        ("storage_in", "stored"),
+        ("storage_out", "released"),
+        ("own_treatment", "treated"),
+    ):
         for entry in _related(base.filter(organisation=org, event_type=event_type)).iterator(chunk_size=2000):
             yield table, entry
     for entry in _consigned_pickups(org, base):

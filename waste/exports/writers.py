@@ -18,13 +18,18 @@ from .tables import HJ1259_TABLES, PDF_COLUMNS
 
 Rows = Iterator[tuple[str, object, list[str]]]
 Finish = Callable[[], tuple[dict, Iterable[tuple[int, int, str]]]]
-TITLES = {**HJ1259_TABLES, "hj1259": "HJ 1259 ledger tables (台账)", "register": "Chronological record / register",
-          "events": "Ledger events"}
+TITLES = {
+    **HJ1259_TABLES,
+    "hj1259": "HJ 1259 ledger tables (台账)",
+    "register": "Chronological record / register",
+    "events": "Ledger events",
+}
 
 
 def write_csv(path: Path, columns: list[str], rows: Rows, finish: Finish) -> None:
     digest = hashlib.sha256()
     with open(path, "wb") as out:
+
         def put(text: str) -> None:
             data = text.encode()
             digest.update(data)
@@ -44,6 +49,7 @@ def write_csv_chunks(path: Path, columns: list[str], chunks: Iterable[bytes], fi
     """CSV from ready-made row bytes (PostgreSQL's COPY output), with the same trailer."""
     digest = hashlib.sha256()
     with open(path, "wb") as out:
+
         def put(data: bytes) -> None:
             digest.update(data)
             out.write(data)
@@ -88,7 +94,7 @@ def write_xlsx(path: Path, columns: list[str], rows: Rows, finish: Finish) -> No
     proof, nodes = finish()
     proof_sheet = book.create_sheet("proof")
     text = json.dumps(proof, ensure_ascii=False, separators=(",", ":"))
-    proof_sheet.append(["proof", *[text[i:i + 30000] for i in range(0, len(text), 30000)]])
+    proof_sheet.append(["proof", *[text[i : i + 30000] for i in range(0, len(text), 30000)]])
     for start, size, node in nodes:
         proof_sheet.append(["node", start, size, node])
     book.save(path)
@@ -98,8 +104,13 @@ def _event(table: str, entry, values: list[str]) -> dict:
     if entry.event_type in epcis.MAPPING:
         out = epcis.event(entry)
     else:  # e.g. a manifest signature: no EPCIS counterpart, kept as a zw: event
-        out = {"type": "ObjectEvent", "action": "OBSERVE", "eventID": f"urn:uuid:{entry.event_id}",
-               "zw:eventType": entry.event_type, "zw:ledgerHash": entry.hash}
+        out = {
+            "type": "ObjectEvent",
+            "action": "OBSERVE",
+            "eventID": f"urn:uuid:{entry.event_id}",
+            "zw:eventType": entry.event_type,
+            "zw:ledgerHash": entry.hash,
+        }
     out["zw:table"] = table
     out["zw:row"] = values
     return out
@@ -161,8 +172,14 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
     shown = PDF_COLUMNS["events" if columns[1] == "entry_shard" else "table"]
     picks = [columns.index(c) for c in shown]
     i_qty = columns.index("quantity_kg") if "quantity_kg" in columns else columns.index("entry_quantity_kg")
-    style = TableStyle([("FONT", (0, 0), (-1, -1), font, 7), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                        ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey), ("REPEATROWS", (0, 0), (-1, 0))])
+    style = TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), font, 7),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+            ("REPEATROWS", (0, 0), (-1, 0)),
+        ]
+    )
     spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
     totals: dict[str, Decimal] = {}
     state = {"rows": 0}
@@ -196,17 +213,28 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
         if current is not None:
             yield Paragraph(f"Total {TITLES.get(current, current)}: {totals[current]:.3f} kg", body)
         lines = "".join(f"<br/>{TITLES.get(t, t)}: {q:.3f} kg" for t, q in totals.items())
-        yield KeepTogether([  # the totals end the last page, never split from one another
-            Spacer(1, 4 * mm),
-            Paragraph(f"Totals — {state['rows']} rows, {sum(totals.values(), Decimal(0)):.3f} kg{lines}", heading),
-            Paragraph("Every row, its ledger entry and the signed proof are embedded as proof.json; "
-                      "verify with: python -m waste.verify FILE", body)])
+        yield KeepTogether(
+            [  # the totals end the last page, never split from one another
+                Spacer(1, 4 * mm),
+                Paragraph(f"Totals — {state['rows']} rows, {sum(totals.values(), Decimal(0)):.3f} kg{lines}", heading),
+                Paragraph(
+                    "Every row, its ledger entry and the signed proof are embedded as proof.json; "
+                    "verify with: python -m waste.verify FILE",
+                    body,
+                ),
+            ]
+        )
 
     def embedded() -> bytes:
         proof, nodes = finish()
         spool.seek(0)
-        parts = ['{"zw:proof": ', json.dumps(proof, ensure_ascii=False), ', "zw:proofNodes": ',
-                 json.dumps([list(n) for n in nodes]), ', "rows": [']
+        parts = [
+            '{"zw:proof": ',
+            json.dumps(proof, ensure_ascii=False),
+            ', "zw:proofNodes": ',
+            json.dumps([list(n) for n in nodes]),
+            ', "rows": [',
+        ]
         parts.append(",".join(line.rstrip("\n") for line in spool))
         parts.append("]}")
         return "".join(parts).encode()
@@ -214,18 +242,34 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
     class ProofCanvas(Canvas):
         def save(self) -> None:
             data = embedded()
-            stream = pdfdoc.PDFStream(pdfdoc.PDFDictionary({
-                "Type": pdfdoc.PDFName("EmbeddedFile"), "Subtype": pdfdoc.PDFName("application#2Fjson"),
-                "ZwProof": pdfdoc.PDFName("true"),
-            }), content=data, filters=[pdfdoc.PDFZCompress])
+            stream = pdfdoc.PDFStream(
+                pdfdoc.PDFDictionary(
+                    {
+                        "Type": pdfdoc.PDFName("EmbeddedFile"),
+                        "Subtype": pdfdoc.PDFName("application#2Fjson"),
+                        "ZwProof": pdfdoc.PDFName("true"),
+                    }
+                ),
+                content=data,
+                filters=[pdfdoc.PDFZCompress],
+            )
             doc = self._doc
-            spec = pdfdoc.PDFDictionary({
-                "Type": pdfdoc.PDFName("Filespec"), "F": pdfdoc.PDFString("proof.json"),
-                "UF": pdfdoc.PDFString("proof.json"), "EF": pdfdoc.PDFDictionary({"F": doc.Reference(stream)}),
-                "Desc": pdfdoc.PDFString("zerowaste export proof"),
-            })
-            names = pdfdoc.PDFDictionary({"EmbeddedFiles": pdfdoc.PDFDictionary({
-                "Names": pdfdoc.PDFArray([pdfdoc.PDFString("proof.json"), doc.Reference(spec)])})})
+            spec = pdfdoc.PDFDictionary(
+                {
+                    "Type": pdfdoc.PDFName("Filespec"),
+                    "F": pdfdoc.PDFString("proof.json"),
+                    "UF": pdfdoc.PDFString("proof.json"),
+                    "EF": pdfdoc.PDFDictionary({"F": doc.Reference(stream)}),
+                    "Desc": pdfdoc.PDFString("zerowaste export proof"),
+                }
+            )
+            names = pdfdoc.PDFDictionary(
+                {
+                    "EmbeddedFiles": pdfdoc.PDFDictionary(
+                        {"Names": pdfdoc.PDFArray([pdfdoc.PDFString("proof.json"), doc.Reference(spec)])}
+                    )
+                }
+            )
             doc.Catalog.Names = names
             super().save()
 
@@ -233,8 +277,15 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
         canvas.setFont(font, 7)
         canvas.drawRightString(doc.pagesize[0] - 12 * mm, 8 * mm, f"{title} — page {doc.page}")
 
-    doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
-                            topMargin=10 * mm, bottomMargin=14 * mm, title=title)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=landscape(A4),
+        leftMargin=10 * mm,
+        rightMargin=10 * mm,
+        topMargin=10 * mm,
+        bottomMargin=14 * mm,
+        title=title,
+    )
     try:
         doc.build(_LazyStory(story()), onFirstPage=footer, onLaterPages=footer, canvasmaker=ProofCanvas)
     finally:

@@ -33,8 +33,12 @@ class PhysicalForm(models.TextChoices):
 
 class Batch(models.Model):
     code = models.CharField(max_length=16, unique=True, help_text="server-generated, with a check character")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="batches",
-                                     help_text="the generator (or the site operator for a batch it formed)")
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="batches",
+        help_text="the generator (or the site operator for a batch it formed)",
+    )
     origin_site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="originated_batches")
     waste = models.ForeignKey(CatalogEntry, on_delete=models.PROTECT, related_name="+")
     description = models.TextField(blank=True)

@@ -35,8 +35,14 @@ class JobStatus(models.TextChoices):
 class ExportJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="exports", help_text="whose ledger; empty: the jurisdiction")
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exports",
+        help_text="whose ledger; empty: the jurisdiction",
+    )
     kind = models.CharField(max_length=10, choices=ExportKind.choices)
     format = models.CharField(max_length=6, choices=ExportFormat.choices)
     date_from = models.DateField()
@@ -58,8 +64,11 @@ class ExportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["fingerprint"], condition=models.Q(status__in=["queued", "running"]),
-                                    name="export_one_running_per_request"),
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="export_one_running_per_request",
+            ),
         ]
 
 
@@ -86,8 +95,9 @@ class Alert(models.Model):
     cause = models.CharField(max_length=200, help_text="what makes it unique: raised at most once per cause")
     severity = models.CharField(max_length=10, default="warning")
     message = models.TextField()
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="alerts")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
     manifest = models.ForeignKey(Manifest, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
@@ -96,11 +106,13 @@ class Alert(models.Model):
     status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     raised_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     SCOPE = {"orgs": ("organisation", "site__organisation"), "geo": ("location",)}
 
@@ -151,5 +163,8 @@ class IndicatorInput(models.Model):
     SCOPE = {"orgs": ("organisation",), "geo": (), "districts": ("district_code",)}
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["district_code", "organisation", "year", "name"],
-                                               name="indicator_input_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district_code", "organisation", "year", "name"], name="indicator_input_unique"
+            )
+        ]

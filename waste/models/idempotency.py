@@ -15,3 +15,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

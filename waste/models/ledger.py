@@ -92,8 +92,11 @@ class LedgerEntry(AppendOnly):
             models.Index(fields=["event_type", "event_time"]),
             models.Index(fields=["organisation", "event_time"]),
             # The indicators' fate times (last treatment, last pickup per batch) by an index-only scan.
-            models.Index(fields=["batch", "event_type", "event_time"], name="ledger_fate_times",
-                         condition=models.Q(event_type__in=["treated", "picked_up"])),
+            models.Index(
+                fields=["batch", "event_type", "event_time"],
+                name="ledger_fate_times",
+                condition=models.Q(event_type__in=["treated", "picked_up"]),
+            ),
         ]
         ordering = ["id"]
         verbose_name_plural = "ledger entries"

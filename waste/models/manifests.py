@@ -21,8 +21,7 @@ class ManifestStatus(models.TextChoices):
 class Manifest(models.Model):
     number = models.CharField(max_length=20, help_text="year + area code + serial")
     version = models.PositiveSmallIntegerField(default=1)
-    previous = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="correction")
+    previous = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction")
     status = models.CharField(max_length=10, choices=ManifestStatus.choices, default=ManifestStatus.DRAFT)
     consignor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="consigned_manifests")
     from_site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="outgoing_manifests")
@@ -31,11 +30,13 @@ class Manifest(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     consignor_signed_at = models.DateTimeField(null=True, blank=True)
-    consignor_signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                            on_delete=models.PROTECT, related_name="+")
+    consignor_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     receiver_signed_at = models.DateTimeField(null=True, blank=True)
-    receiver_signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                           on_delete=models.PROTECT, related_name="+")
+    receiver_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     receipt_due = models.DateField(null=True, blank=True)
     correction_reason = models.CharField(max_length=300, blank=True)
 
@@ -57,8 +58,9 @@ class ManifestCarrier(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     order = models.PositiveSmallIntegerField()
     signed_at = models.DateTimeField(null=True, blank=True)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["manifest", "order"], name="manifest_carrier_order")]

@@ -41,9 +41,7 @@ class Organisation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["identifier_scheme", "identifier"], name="organisation_identifier"
-            )
+            models.UniqueConstraint(fields=["identifier_scheme", "identifier"], name="organisation_identifier")
         ]
         ordering = ["name"]
 

@@ -34,8 +34,9 @@ def batch_trace(batch: Batch) -> dict:
     roots = {pk for pk in ancestors if not BatchLink.objects.filter(child_id=pk).exists()}
     nodes: set[int] = set(ancestors)
     for root in roots:
-        nodes |= _walk(Batch(pk=root), lambda pks: BatchLink.objects.filter(parent_id__in=pks)
-                       .values_list("child_id", flat=True))
+        nodes |= _walk(
+            Batch(pk=root), lambda pks: BatchLink.objects.filter(parent_id__in=pks).values_list("child_id", flat=True)
+        )
     batches = {b.pk: b for b in Batch.objects.filter(pk__in=nodes).select_related("waste")}
     links = list(BatchLink.objects.filter(parent_id__in=nodes, child_id__in=nodes))
     outgoing: dict[int, list[BatchLink]] = {}
@@ -59,16 +60,39 @@ def batch_trace(batch: Batch) -> dict:
     for root in sorted(roots):
         node = batches[root]
         found = fates(root, node.last_weight_kg or node.quantity_kg)
-        origins.append({"batch": node.code, "quantity_kg": str(node.quantity_kg),
-                        "fates": [{**f, "quantity_kg": str(f["quantity_kg"].quantize(Decimal("0.001")))} for f in found],
-                        "pending_kg": str(((node.last_weight_kg or node.quantity_kg)
-                                           - sum((f["quantity_kg"] for f in found), Decimal(0))).quantize(Decimal("0.001")))})
+        origins.append(
+            {
+                "batch": node.code,
+                "quantity_kg": str(node.quantity_kg),
+                "fates": [{**f, "quantity_kg": str(f["quantity_kg"].quantize(Decimal("0.001")))} for f in found],
+                "pending_kg": str(
+                    (
+                        (node.last_weight_kg or node.quantity_kg) - sum((f["quantity_kg"] for f in found), Decimal(0))
+                    ).quantize(Decimal("0.001"))
+                ),
+            }
+        )
     return {
         "batch": batch.code,
-        "nodes": [{"code": b.code, "status": b.status, "waste_code": b.waste.display_code,
-                   "quantity_kg": str(b.quantity_kg), "final_operation": b.final_operation or None,
-                   "origin": b.pk in roots} for b in sorted(batches.values(), key=lambda b: b.pk)],
-        "edges": [{"from": batches[lk.parent_id].code, "to": batches[lk.child_id].code, "kind": lk.kind,
-                   "quantity_kg": str(lk.quantity_kg)} for lk in links],
+        "nodes": [
+            {
+                "code": b.code,
+                "status": b.status,
+                "waste_code": b.waste.display_code,
+                "quantity_kg": str(b.quantity_kg),
+                "final_operation": b.final_operation or None,
+                "origin": b.pk in roots,
+            }
+            for b in sorted(batches.values(), key=lambda b: b.pk)
+        ],
+        "edges": [
+            {
+                "from": batches[lk.parent_id].code,
+                "to": batches[lk.child_id].code,
+                "kind": lk.kind,
+                "quantity_kg": str(lk.quantity_kg),
+            }
+            for lk in links
+        ],
         "origins": origins,
     }

@@ -144,9 +144,7 @@ def _code_in_key(key: str, raw: object, field: str) -> str:
         return code
     example = EXAMPLES.get(key)
     hint = f" Expected a code such as {example}." if example else ""
-    raise AppError.field(
-        field, f"{raw!r} is not a code of catalog {key}.{hint}", code="invalid_code"
-    )
+    raise AppError.field(field, f"{raw!r} is not a code of catalog {key}.{hint}", code="invalid_code")
 
 
 def catalog_versions(key: str) -> QuerySet[Catalog]:
@@ -222,7 +220,5 @@ def catalog_entry_lookup(
 def operation_is_final(code: object, *, on: date | None = None, field: str = "operation") -> bool:
     """False for interim operations (R12, R13, D13-D15): storage, blending or exchange
     before the real fate. The fact is data: `extra["interim"]` in the R/D catalog."""
-    entry = catalog_entry_lookup(
-        code=code, on=on or date.today(), catalog_key=OPERATIONS_CATALOG, field=field
-    )
+    entry = catalog_entry_lookup(code=code, on=on or date.today(), catalog_key=OPERATIONS_CATALOG, field=field)
     return not entry.extra.get("interim", False)

@@ -42,8 +42,14 @@ def ledger_rows(*, chunk_size: int = 20000):
 
 def checkpoint_dicts() -> list[dict]:
     return [
-        {"size": cp.size, "root": cp.root, "created_at": ledger.text_time(cp.created_at), "heads": cp.heads,
-         "signature": cp.signature, "public_key": cp.public_key}
+        {
+            "size": cp.size,
+            "root": cp.root,
+            "created_at": ledger.text_time(cp.created_at),
+            "heads": cp.heads,
+            "signature": cp.signature,
+            "public_key": cp.public_key,
+        }
         for cp in LedgerCheckpoint.objects.order_by("id")
     ]
 

@@ -80,8 +80,9 @@ def permit_check(*, site: Site, entry, on, field: str = "waste_code") -> None:
     """A site with permits in force may only handle the codes (or categories) they list."""
     permits = [p for p in site.permits.all() if p.valid_from <= on <= p.valid_until]
     if permits and not any(p.covers(entry.code, entry.parent_code, on) for p in permits):
-        raise AppError.field(field, f"{entry.display_code} is not covered by the permits of {site.name}.",
-                             code="not_permitted")
+        raise AppError.field(
+            field, f"{entry.display_code} is not covered by the permits of {site.name}.", code="not_permitted"
+        )
 
 
 def _traits(raw: list[str] | None, entry) -> list[str]:
@@ -94,15 +95,25 @@ def _traits(raw: list[str] | None, entry) -> list[str]:
 
 
 @transaction.atomic
-def batch_create(*, user, site: Site, waste_code: str, quantity_kg: Decimal, description: str = "",
-                 main_components: str = "", physical_form: str = "solid", containers: list | None = None,
-                 hazard_traits: list[str] | None = None, estimated: bool = False,
-                 generated_at: datetime | None = None, organisation: Organisation | None = None) -> Batch:
+def batch_create(
+    *,
+    user,
+    site: Site,
+    waste_code: str,
+    quantity_kg: Decimal,
+    description: str = "",
+    main_components: str = "",
+    physical_form: str = "solid",
+    containers: list | None = None,
+    hazard_traits: list[str] | None = None,
+    estimated: bool = False,
+    generated_at: datetime | None = None,
+    organisation: Organisation | None = None,
+) -> Batch:
     organisation = organisation or site.organisation
     if site.organisation_id != organisation.id:
         raise AppError.field("site", "The site does not belong to this organisation.", status=403)
-    membership_require(user=user, organisation=organisation, roles=(Role.GENERATOR, Role.SITE_OPERATOR),
-                       field="site")
+    membership_require(user=user, organisation=organisation, roles=(Role.GENERATOR, Role.SITE_OPERATOR), field="site")
     if not site.active:
         raise AppError.field("site", "This site is not active.")
     quantity_check(quantity_kg, "quantity_kg")
@@ -113,20 +124,49 @@ def batch_create(*, user, site: Site, waste_code: str, quantity_kg: Decimal, des
     permit_check(site=site, entry=entry, on=timezone.localdate(generated_at))
     traits = _traits(hazard_traits, entry)
     batch = Batch.objects.create(
-        code=batch_code_new(), organisation=organisation, origin_site=site, waste=entry, description=description,
-        main_components=main_components, quantity_kg=quantity_kg, estimated=estimated, physical_form=physical_form,
-        containers=containers or [], hazard_traits=",".join(traits), is_hazardous=entry.is_hazardous,
-        status=BatchStatus.GENERATED, current_site=site, holder=organisation, generated_at=generated_at,
+        code=batch_code_new(),
+        organisation=organisation,
+        origin_site=site,
+        waste=entry,
+        description=description,
+        main_components=main_components,
+        quantity_kg=quantity_kg,
+        estimated=estimated,
+        physical_form=physical_form,
+        containers=containers or [],
+        hazard_traits=",".join(traits),
+        is_hazardous=entry.is_hazardous,
+        status=BatchStatus.GENERATED,
+        current_site=site,
+        holder=organisation,
+        generated_at=generated_at,
         created_by=user,
     )
     _party(batch, organisation)
-    ledger_append(events=[NewEvent(
-        event_type="generated", organisation=organisation, event_time=generated_at, batch=batch, user=user,
-        site=site, location=site.location, quantity_kg=quantity_kg,
-        data={"waste_code": entry.code, "catalog": f"{entry.catalog.key}@{entry.catalog.version}",
-              "hazardous": entry.is_hazardous, "traits": traits, "physical_form": physical_form,
-              "containers": containers or [], "estimated": estimated, "description": description},
-    )])
+    ledger_append(
+        events=[
+            NewEvent(
+                event_type="generated",
+                organisation=organisation,
+                event_time=generated_at,
+                batch=batch,
+                user=user,
+                site=site,
+                location=site.location,
+                quantity_kg=quantity_kg,
+                data={
+                    "waste_code": entry.code,
+                    "catalog": f"{entry.catalog.key}@{entry.catalog.version}",
+                    "hazardous": entry.is_hazardous,
+                    "traits": traits,
+                    "physical_form": physical_form,
+                    "containers": containers or [],
+                    "estimated": estimated,
+                    "description": description,
+                },
+            )
+        ]
+    )
     return batch
 
 
@@ -189,10 +229,10 @@ def _actor(act: Act, batch: Batch, actor: str, line: ManifestLine | None) -> tup
         for carrier in line.manifest.carriers.select_related("organisation").order_by("order"):
             if may(carrier.organisation_id):
                 return carrier.organisation, "carrier"
-        raise AppError.field("code", "Your organisation is not a carrier on this batch's manifest.",
-                             code="not_carrier", status=403)
-    raise AppError.field("code", "Only the organisation holding this batch can do this.", code="not_holder",
-                         status=403)
+        raise AppError.field(
+            "code", "Your organisation is not a carrier on this batch's manifest.", code="not_carrier", status=403
+        )
+    raise AppError.field("code", "Only the organisation holding this batch can do this.", code="not_holder", status=403)
 
 
 def _off_site(site: Site | None, location: Point | None) -> float | None:
@@ -208,7 +248,8 @@ def batch_transition(*, batch: Batch, act: Act) -> LedgerEntry:
     transition = TRANSITIONS[act.action]
     if batch.status not in transition.sources:
         raise Conflict.field(
-            "action", f"Cannot {act.action.replace('_', ' ')} a batch that is {batch.get_status_display().lower()}.",
+            "action",
+            f"Cannot {act.action.replace('_', ' ')} a batch that is {batch.get_status_display().lower()}.",
             code="not_allowed",
         )
     if act.event_time < batch.generated_at:
@@ -254,10 +295,22 @@ def batch_transition(*, batch: Batch, act: Act) -> LedgerEntry:
         batch.status = transition.target
     batch.save(update_fields=["status", "holder", "current_site", "last_weight_kg", "updated_at"])
     _party(batch, organisation)
-    return ledger_append(events=[NewEvent(
-        event_type=transition.event, organisation=organisation, event_time=act.event_time, batch=batch,
-        user=act.user, site=site, location=act.location, quantity_kg=act.weight_kg, flags=flags, data=data,
-    )])[0]
+    return ledger_append(
+        events=[
+            NewEvent(
+                event_type=transition.event,
+                organisation=organisation,
+                event_time=act.event_time,
+                batch=batch,
+                user=act.user,
+                site=site,
+                location=act.location,
+                quantity_kg=act.weight_kg,
+                flags=flags,
+                data=data,
+            )
+        ]
+    )[0]
 
 
 def _apply(batch: Batch, act: Act, line: ManifestLine | None, organisation: Organisation, site: Site | None):
@@ -311,19 +364,24 @@ def _compatible(parents: list[Batch], field: str) -> None:
         raise AppError.field(field, "Hazardous waste is never mixed with non-hazardous waste.", code="incompatible")
     groups = {(p.waste.parent_code if p.is_hazardous else p.waste.code) for p in parents}
     if parents[0].is_hazardous and len(groups) > 1:
-        raise AppError.field(field, f"Incompatible hazardous categories {sorted(groups)}: only one category "
-                             "may be consolidated together.", code="incompatible")
+        raise AppError.field(
+            field,
+            f"Incompatible hazardous categories {sorted(groups)}: only one category may be consolidated together.",
+            code="incompatible",
+        )
 
 
 @transaction.atomic
-def batch_consolidate(*, user, codes: list[str], site: Site, waste_code: str | None = None,
-                      event_time: datetime | None = None) -> Batch:
+def batch_consolidate(
+    *, user, codes: list[str], site: Site, waste_code: str | None = None, event_time: datetime | None = None
+) -> Batch:
     if len(codes) < 2:
         raise AppError.field("batches", "Consolidation needs at least two batches.")
     event_time = event_time_check(event_time, "event_time")
     parents = _lock_batches(codes, "batches")
-    membership_require(user=user, organisation=site.organisation, roles=(Role.SITE_OPERATOR, Role.RECYCLER),
-                       field="site")
+    membership_require(
+        user=user, organisation=site.organisation, roles=(Role.SITE_OPERATOR, Role.RECYCLER), field="site"
+    )
     for i, parent in enumerate(parents):
         if parent.current_site_id != site.pk or parent.holder_id != site.organisation_id:
             raise AppError.field(f"batches.{i}", f"{parent.code} is not held at {site.name}.", code="not_here")
@@ -339,30 +397,61 @@ def batch_consolidate(*, user, codes: list[str], site: Site, waste_code: str | N
     quantity_check(total, "batches")
     traits = sorted({t for p in parents for t in p.traits})
     child = Batch.objects.create(
-        code=batch_code_new(), organisation=site.organisation, origin_site=site, waste=entry,
-        description=f"Consolidated from {', '.join(p.code for p in parents)}", quantity_kg=total,
-        physical_form=parents[0].physical_form, hazard_traits=",".join(traits), is_hazardous=entry.is_hazardous,
-        status=BatchStatus.RECEIVED, current_site=site, holder=site.organisation, generated_at=event_time,
-        created_by=user, last_weight_kg=total,
+        code=batch_code_new(),
+        organisation=site.organisation,
+        origin_site=site,
+        waste=entry,
+        description=f"Consolidated from {', '.join(p.code for p in parents)}",
+        quantity_kg=total,
+        physical_form=parents[0].physical_form,
+        hazard_traits=",".join(traits),
+        is_hazardous=entry.is_hazardous,
+        status=BatchStatus.RECEIVED,
+        current_site=site,
+        holder=site.organisation,
+        generated_at=event_time,
+        created_by=user,
+        last_weight_kg=total,
     )
     events = []
     for parent, weight in zip(parents, weights, strict=True):
         transition = TRANSITIONS["consolidate"]
         if parent.status not in transition.sources:
-            raise Conflict.field("batches", f"{parent.code} cannot be consolidated while "
-                                 f"{parent.get_status_display().lower()}.", code="not_allowed")
+            raise Conflict.field(
+                "batches",
+                f"{parent.code} cannot be consolidated while {parent.get_status_display().lower()}.",
+                code="not_allowed",
+            )
         BatchLink.objects.create(parent=parent, child=child, kind=LinkKind.CONSOLIDATION, quantity_kg=weight)
         parent.status = transition.target
         parent.save(update_fields=["status", "updated_at"])
         for party in BatchParty.objects.filter(batch=parent):
             _party(child, party.organisation)
-        events.append(NewEvent(event_type="consolidated", organisation=site.organisation, event_time=event_time,
-                               batch=parent, user=user, site=site, quantity_kg=weight,
-                               data={"into": child.code}))
+        events.append(
+            NewEvent(
+                event_type="consolidated",
+                organisation=site.organisation,
+                event_time=event_time,
+                batch=parent,
+                user=user,
+                site=site,
+                quantity_kg=weight,
+                data={"into": child.code},
+            )
+        )
     _party(child, site.organisation)
-    events.append(NewEvent(event_type="consolidated", organisation=site.organisation, event_time=event_time,
-                           batch=child, user=user, site=site, quantity_kg=total,
-                           data={"from": [p.code for p in parents], "waste_code": entry.code}))
+    events.append(
+        NewEvent(
+            event_type="consolidated",
+            organisation=site.organisation,
+            event_time=event_time,
+            batch=child,
+            user=user,
+            site=site,
+            quantity_kg=total,
+            data={"from": [p.code for p in parents], "waste_code": entry.code},
+        )
+    )
     ledger_append(events=events)
     return child
 
@@ -376,44 +465,83 @@ def batch_split(*, user, code: str, quantities: list[Decimal], event_time: datet
     membership_require(user=user, organisation=parent.holder, field="code")
     transition = TRANSITIONS["split"]
     if parent.status not in transition.sources:
-        raise Conflict.field("code", f"Cannot split a batch that is {parent.get_status_display().lower()}.",
-                             code="not_allowed")
+        raise Conflict.field(
+            "code", f"Cannot split a batch that is {parent.get_status_display().lower()}.", code="not_allowed"
+        )
     for i, quantity in enumerate(quantities):
         if quantity <= 0:
             raise AppError.field(f"parts.{i}", "Must be greater than zero.")
     whole = parent.last_weight_kg or parent.quantity_kg
     if sum(quantities, Decimal(0)) != whole:
-        raise AppError.field("parts", f"The parts add up to {sum(quantities)} kg, the batch weighs {whole} kg.",
-                             code="unbalanced")
+        raise AppError.field(
+            "parts", f"The parts add up to {sum(quantities)} kg, the batch weighs {whole} kg.", code="unbalanced"
+        )
     children = []
     events = []
     for quantity in quantities:
         child = Batch.objects.create(
-            code=batch_code_new(), organisation=parent.holder, origin_site=parent.current_site or parent.origin_site,
-            waste=parent.waste, description=f"Split from {parent.code}", main_components=parent.main_components,
-            quantity_kg=quantity, physical_form=parent.physical_form, hazard_traits=parent.hazard_traits,
-            is_hazardous=parent.is_hazardous, status=parent.status if parent.status != BatchStatus.GENERATED
-            else BatchStatus.GENERATED, current_site=parent.current_site, holder=parent.holder,
-            generated_at=event_time, created_by=user, last_weight_kg=quantity,
+            code=batch_code_new(),
+            organisation=parent.holder,
+            origin_site=parent.current_site or parent.origin_site,
+            waste=parent.waste,
+            description=f"Split from {parent.code}",
+            main_components=parent.main_components,
+            quantity_kg=quantity,
+            physical_form=parent.physical_form,
+            hazard_traits=parent.hazard_traits,
+            is_hazardous=parent.is_hazardous,
+            status=parent.status if parent.status != BatchStatus.GENERATED else BatchStatus.GENERATED,
+            current_site=parent.current_site,
+            holder=parent.holder,
+            generated_at=event_time,
+            created_by=user,
+            last_weight_kg=quantity,
         )
         BatchLink.objects.create(parent=parent, child=child, kind=LinkKind.SPLIT, quantity_kg=quantity)
         for party in BatchParty.objects.filter(batch=parent):
             _party(child, party.organisation)
         children.append(child)
-        events.append(NewEvent(event_type="split", organisation=parent.holder, event_time=event_time, batch=child,
-                               user=user, site=parent.current_site, quantity_kg=quantity, data={"from": parent.code}))
+        events.append(
+            NewEvent(
+                event_type="split",
+                organisation=parent.holder,
+                event_time=event_time,
+                batch=child,
+                user=user,
+                site=parent.current_site,
+                quantity_kg=quantity,
+                data={"from": parent.code},
+            )
+        )
     parent.status = transition.target
     parent.save(update_fields=["status", "updated_at"])
-    events.insert(0, NewEvent(event_type="split", organisation=parent.holder, event_time=event_time, batch=parent,
-                              user=user, site=parent.current_site, quantity_kg=whole,
-                              data={"into": [c.code for c in children]}))
+    events.insert(
+        0,
+        NewEvent(
+            event_type="split",
+            organisation=parent.holder,
+            event_time=event_time,
+            batch=parent,
+            user=user,
+            site=parent.current_site,
+            quantity_kg=whole,
+            data={"into": [c.code for c in children]},
+        ),
+    )
     ledger_append(events=events)
     return children
 
 
 @transaction.atomic
-def batch_treat(*, user, code: str, operation: str, quantity_kg: Decimal | None = None,
-                event_time: datetime | None = None, data: dict | None = None) -> tuple[Batch, LedgerEntry]:
+def batch_treat(
+    *,
+    user,
+    code: str,
+    operation: str,
+    quantity_kg: Decimal | None = None,
+    event_time: datetime | None = None,
+    data: dict | None = None,
+) -> tuple[Batch, LedgerEntry]:
     """Records an R/D operation. Interim operations (R12, R13, D13–D15) are never a final fate."""
     event_time = event_time_check(event_time, "event_time")
     batch = batch_get(code, lock=True)
@@ -424,10 +552,17 @@ def batch_treat(*, user, code: str, operation: str, quantity_kg: Decimal | None 
         raise Conflict.field("code", "The batch is in transit; treat it where it is received.", code="not_allowed")
     permits = [p for p in site.permits.all() if p.valid_from <= timezone.localdate(event_time) <= p.valid_until]
     if permits and not any(operation in p.operations for p in permits if p.operations):
-        raise AppError.field("operation", f"{operation} is not among the operations {site.name} is permitted for.",
-                             code="not_permitted")
-    act = Act(user=user, action="treat" if final else "treat_interim", event_time=event_time, site=site,
-              weight_kg=quantity_kg, data={"operation": operation, "final": final, **(data or {})})
+        raise AppError.field(
+            "operation", f"{operation} is not among the operations {site.name} is permitted for.", code="not_permitted"
+        )
+    act = Act(
+        user=user,
+        action="treat" if final else "treat_interim",
+        event_time=event_time,
+        site=site,
+        weight_kg=quantity_kg,
+        data={"operation": operation, "final": final, **(data or {})},
+    )
     entry = batch_transition(batch=batch, act=act)
     if final:
         Batch.objects.filter(pk=batch.pk).update(final_operation=operation)

@@ -109,9 +109,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     except FileNotFoundError as exc:
         raise AppError.field("path", f"No such file: {path}", code="invalid_file") from exc
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise AppError.field(
-            "path", f"{path} is not a UTF-8 CSV file: {exc}", code="invalid_file"
-        ) from exc
+        raise AppError.field("path", f"{path} is not a UTF-8 CSV file: {exc}", code="invalid_file") from exc
     return header, rows
 
 
@@ -138,9 +136,7 @@ def _column_map(header: list[str], columns: dict[str, str] | None) -> dict[str, 
                 f"Which column holds the entry {required}? None is mapped and none is named so."
             )
     if errors:
-        raise AppError(
-            "The column mapping does not fit the file.", code="invalid_catalog", fields=errors
-        )
+        raise AppError("The column mapping does not fit the file.", code="invalid_catalog", fields=errors)
     return mapping
 
 
@@ -183,8 +179,7 @@ def _parse_rows(
             err(
                 line,
                 "hazard_traits",
-                f"unknown hazard trait(s) {', '.join(bad_traits)}; "
-                f"allowed: {', '.join(HAZARD_TRAITS)}.",
+                f"unknown hazard trait(s) {', '.join(bad_traits)}; allowed: {', '.join(HAZARD_TRAITS)}.",
             )
 
         if "is_hazardous" in mapping:
@@ -236,15 +231,11 @@ def _annotate(key: str, parsed: list[_Row], annotations: dict[str, dict] | None)
     for raw, facts in annotations.items():
         code = code_canonical(key, raw)
         if code is None or code not in {r.code for r in parsed}:
-            errors.setdefault(f"annotations.{raw}", []).append(
-                f"{raw!r} is not a code in the file."
-            )
+            errors.setdefault(f"annotations.{raw}", []).append(f"{raw!r} is not a code in the file.")
         else:
             by_code[code] = facts
     if errors:
-        raise AppError(
-            "Annotations name codes the file lacks.", code="invalid_catalog", fields=errors
-        )
+        raise AppError("Annotations name codes the file lacks.", code="invalid_catalog", fields=errors)
     out = []
     for row in parsed:
         if row.code in by_code:
@@ -277,9 +268,7 @@ def _catalog_import(
     if not isinstance(effective_from, date):
         raise AppError.field("effective_from", "effective_from must be a date.")
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", key or ""):
-        raise AppError.field(
-            "key", f"{key!r} is not a catalog key (lower-case letters, digits, '-')."
-        )
+        raise AppError.field("key", f"{key!r} is not a catalog key (lower-case letters, digits, '-').")
     if not (version or "").strip() or len(version) > 40:
         raise AppError.field("version", "The version must be 1 to 40 characters.")
 
@@ -296,9 +285,7 @@ def _catalog_import(
     parsed = _annotate(key, parsed, annotations)
 
     with transaction.atomic():
-        versions = list(
-            Catalog.objects.select_for_update().filter(key=key).order_by("effective_from")
-        )
+        versions = list(Catalog.objects.select_for_update().filter(key=key).order_by("effective_from"))
         same = next((c for c in versions if c.version == version), None)
         if same is not None:
             if _same_content(same, parsed, effective_from):
@@ -354,9 +341,7 @@ def _catalog_import(
             ],
             batch_size=500,
         )
-        if previous is not None and (
-            previous.effective_until is None or previous.effective_until > effective_from
-        ):
+        if previous is not None and (previous.effective_until is None or previous.effective_until > effective_from):
             previous.effective_until = effective_from
             previous.save(update_fields=["effective_until"])
     return catalog, True

@@ -53,29 +53,43 @@ def export_scope_check(*, user, kind: str, organisation: Organisation | None) ->
     if organisation is None:
         if user_jurisdictions(user) or user.is_superuser:
             if kind == "hj1259":
-                raise AppError.field("organisation", "HJ 1259 tables are per enterprise: name the organisation.",
-                                     code="organisation_required")
+                raise AppError.field(
+                    "organisation",
+                    "HJ 1259 tables are per enterprise: name the organisation.",
+                    code="organisation_required",
+                )
             return None
         if len(own) != 1:
-            raise AppError.field("organisation", "You belong to several organisations: name one.",
-                                 code="organisation_required")
+            raise AppError.field(
+                "organisation", "You belong to several organisations: name one.", code="organisation_required"
+            )
         return Organisation.objects.get(pk=own[0])
     if user.is_superuser or organisation.pk in own:
         return organisation
     if user_jurisdictions(user) and _regulator_covers(user, organisation):
         return organisation
-    raise Forbidden.field("organisation", "You may export only your own organisation's ledger, or, as a "
-                          "regulator, organisations in your jurisdiction.", code="forbidden")
+    raise Forbidden.field(
+        "organisation",
+        "You may export only your own organisation's ledger, or, as a regulator, organisations in your jurisdiction.",
+        code="forbidden",
+    )
 
 
 def _fingerprint(*, user, kind, format, date_from, date_to, organisation) -> str:
-    parts = [str(user.pk), kind, format, date_from.isoformat(), date_to.isoformat(),
-             str(organisation.pk if organisation else "")]
+    parts = [
+        str(user.pk),
+        kind,
+        format,
+        date_from.isoformat(),
+        date_to.isoformat(),
+        str(organisation.pk if organisation else ""),
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def export_request(*, user, kind: str, format: str, date_from: date, date_to: date,
-                   organisation: Organisation | None = None) -> ExportJob:
+def export_request(
+    *, user, kind: str, format: str, date_from: date, date_to: date, organisation: Organisation | None = None
+) -> ExportJob:
     """A queued job for this request, or the one already queued or running for the same request."""
     if date_to < date_from:
         raise AppError.field("to", "Is before 'from'.", code="bad_period")
@@ -84,18 +98,26 @@ def export_request(*, user, kind: str, format: str, date_from: date, date_to: da
     if date_from > timezone.localdate():
         raise AppError.field("from", "Is in the future.", code="bad_period")
     organisation = export_scope_check(user=user, kind=kind, organisation=organisation)
-    fingerprint = _fingerprint(user=user, kind=kind, format=format, date_from=date_from, date_to=date_to,
-                               organisation=organisation)
+    fingerprint = _fingerprint(
+        user=user, kind=kind, format=format, date_from=date_from, date_to=date_to, organisation=organisation
+    )
     for _ in range(3):
-        running = ExportJob.objects.filter(fingerprint=fingerprint,
-                                           status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).first()
+        running = ExportJob.objects.filter(
+            fingerprint=fingerprint, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).first()
         if running is not None:
             return running
         try:
             with transaction.atomic():
-                job = ExportJob.objects.create(requested_by=user, organisation=organisation, kind=kind,
-                                               format=format, date_from=date_from, date_to=date_to,
-                                               fingerprint=fingerprint)
+                job = ExportJob.objects.create(
+                    requested_by=user,
+                    organisation=organisation,
+                    kind=kind,
+                    format=format,
+                    date_from=date_from,
+                    date_to=date_to,
+                    fingerprint=fingerprint,
+                )
         except IntegrityError:  # the same request, at the same moment: the other one won
             continue
         from waste.tasks import export_run_task
@@ -147,13 +169,21 @@ class Run:
     def finish(self, columns: list[str]):
         job = self.job
         statement = {
-            "id": str(job.pk), "kind": job.kind, "format": job.format,
-            "organisation": job.organisation_id, "from": job.date_from.isoformat(), "to": job.date_to.isoformat(),
-            "created_at": ledger.text_time(timezone.now()), "columns": columns, "rows": self.count,
-            "rows_digest": self.digest.hexdigest(), "checkpoint_size": self.checkpoint.size,
+            "id": str(job.pk),
+            "kind": job.kind,
+            "format": job.format,
+            "organisation": job.organisation_id,
+            "from": job.date_from.isoformat(),
+            "to": job.date_to.isoformat(),
+            "created_at": ledger.text_time(timezone.now()),
+            "columns": columns,
+            "rows": self.count,
+            "rows_digest": self.digest.hexdigest(),
+            "checkpoint_size": self.checkpoint.size,
         }
-        return proofs.proof_object(statement=statement, checkpoint=self.checkpoint), \
-            proofs.proof_nodes(self.coverage, self.checkpoint)
+        return proofs.proof_object(statement=statement, checkpoint=self.checkpoint), proofs.proof_nodes(
+            self.coverage, self.checkpoint
+        )
 
 
 def export_write(*, job: ExportJob, path, checkpoint: LedgerCheckpoint) -> int:
@@ -168,8 +198,11 @@ def export_write(*, job: ExportJob, path, checkpoint: LedgerCheckpoint) -> int:
     run = Run(job, checkpoint, total)
     source = tables.rows(job.kind, scope, job.date_from, job.date_to)
     writer = writers.WRITERS[job.format]
-    kwargs = {"title": f"{writers.TITLES.get(job.kind, job.kind)} {job.date_from} – {job.date_to}"} \
-        if job.format == "pdf" else {}
+    kwargs = (
+        {"title": f"{writers.TITLES.get(job.kind, job.kind)} {job.date_from} – {job.date_to}"}
+        if job.format == "pdf"
+        else {}
+    )
     writer(path, columns, run.rows(source), lambda: run.finish(columns), **kwargs)
     return run.count
 
@@ -188,8 +221,9 @@ def export_run(*, job_id) -> ExportJob | None:
     except Exception as exc:
         log.exception("export %s failed", job.pk)
         partial.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000],
-                                                   finished_at=timezone.now())
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
     sha = hashlib.sha256()
     with open(path, "rb") as f:
@@ -197,8 +231,13 @@ def export_run(*, job_id) -> ExportJob | None:
             sha.update(block)
     now = timezone.now()
     ExportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.DONE, progress=100, rows=rows, file=str(path.relative_to(settings.MEDIA_ROOT)),
-        sha256=sha.hexdigest(), finished_at=now, expires_at=now + timedelta(seconds=LINK_MAX_AGE),
+        status=JobStatus.DONE,
+        progress=100,
+        rows=rows,
+        file=str(path.relative_to(settings.MEDIA_ROOT)),
+        sha256=sha.hexdigest(),
+        finished_at=now,
+        expires_at=now + timedelta(seconds=LINK_MAX_AGE),
     )
     job.refresh_from_db()
     return job
@@ -215,8 +254,11 @@ def export_link_check(*, job: ExportJob, token: str) -> None:
     try:
         value = signing.TimestampSigner(salt=LINK_SALT).unsign(token, max_age=LINK_MAX_AGE)
     except signing.SignatureExpired:
-        raise AppError("This download link has expired; ask for the export's status again for a new one.",
-                       code="link_expired", status=410) from None
+        raise AppError(
+            "This download link has expired; ask for the export's status again for a new one.",
+            code="link_expired",
+            status=410,
+        ) from None
     except signing.BadSignature:
         raise Forbidden("This download link is not valid.", code="bad_link") from None
     if value != f"{job.pk}:{job.requested_by_id}":

@@ -41,8 +41,9 @@ def idempotent_call(*, user, scope: str, key: str | None, body, handler: Callabl
             status, response = handler()
             if status >= 500:
                 return status, response, False
-            IdempotencyRecord.objects.create(user=user, scope=scope, key=key, request_hash=fingerprint,
-                                             status_code=status, response=response)
+            IdempotencyRecord.objects.create(
+                user=user, scope=scope, key=key, request_hash=fingerprint, status_code=status, response=response
+            )
     except IntegrityError:
         # A concurrent retry with the same key committed first: its answer stands.
         existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
@@ -54,6 +55,7 @@ def idempotent_call(*, user, scope: str, key: str | None, body, handler: Callabl
 
 def _replay(record: IdempotencyRecord, fingerprint: str):
     if record.request_hash != fingerprint:
-        raise Conflict.field("Idempotency-Key", "This key was already used with a different request.",
-                             code="idempotency_key_reused")
+        raise Conflict.field(
+            "Idempotency-Key", "This key was already used with a different request.", code="idempotency_key_reused"
+        )
     return record.status_code, record.response, True

@@ -59,12 +59,22 @@ def ledger_append(*, events: list[NewEvent]) -> list[LedgerEntry]:
         location = (round(event.location.x, 7), round(event.location.y, 7)) if event.location is not None else None
         quantity = event.quantity_kg.quantize(THOUSANDTH) if event.quantity_kg is not None else None
         entry = LedgerEntry(
-            shard=shard, seq=seq + 1, prev_hash=prev, event_id=uuid.uuid4(), event_type=event.event_type,
-            batch_id=event.batch.pk if event.batch else None, batch_code=event.batch.code if event.batch else "",
-            organisation_id=event.organisation.pk, user_id=getattr(event.user, "pk", None),
+            shard=shard,
+            seq=seq + 1,
+            prev_hash=prev,
+            event_id=uuid.uuid4(),
+            event_type=event.event_type,
+            batch_id=event.batch.pk if event.batch else None,
+            batch_code=event.batch.code if event.batch else "",
+            organisation_id=event.organisation.pk,
+            user_id=getattr(event.user, "pk", None),
             site_id=event.site.pk if event.site else None,
-            location=Point(*location, srid=4326) if location else None, quantity_kg=quantity, event_time=event.event_time,
-            recorded_at=now, flags=",".join(sorted(set(event.flags))), data=ledger.canonical_json(event.data),
+            location=Point(*location, srid=4326) if location else None,
+            quantity_kg=quantity,
+            event_time=event.event_time,
+            recorded_at=now,
+            flags=",".join(sorted(set(event.flags))),
+            data=ledger.canonical_json(event.data),
         )
         entry.hash = ledger.entry_hash(entry_fields(entry))
         heads[shard] = (entry.seq, entry.hash)
@@ -74,15 +84,33 @@ def ledger_append(*, events: list[NewEvent]) -> list[LedgerEntry]:
         entry.pk = pk
         entry._state.adding = False
     with connection.cursor() as cursor:
-        cursor.executemany("UPDATE waste_ledgerhead SET seq = %s, hash = %s WHERE shard = %s",
-                           [(seq, digest, shard) for shard, (seq, digest) in sorted(heads.items())])
+        cursor.executemany(
+            "UPDATE waste_ledgerhead SET seq = %s, hash = %s WHERE shard = %s",
+            [(seq, digest, shard) for shard, (seq, digest) in sorted(heads.items())],
+        )
     return entries
 
 
 THOUSANDTH = Decimal("0.001")
-INSERT_COLUMNS = ("shard", "seq", "prev_hash", "hash", "event_id", "event_type", "batch_id", "batch_code",
-                  "organisation_id", "user_id", "site_id", "quantity_kg", "event_time", "recorded_at", "flags", "data",
-                  "location")
+INSERT_COLUMNS = (
+    "shard",
+    "seq",
+    "prev_hash",
+    "hash",
+    "event_id",
+    "event_type",
+    "batch_id",
+    "batch_code",
+    "organisation_id",
+    "user_id",
+    "site_id",
+    "quantity_kg",
+    "event_time",
+    "recorded_at",
+    "flags",
+    "data",
+    "location",
+)
 
 
 def _heads_locked(shards: list[int]) -> dict[int, tuple[int, str]]:
@@ -96,9 +124,25 @@ def _row(entry: LedgerEntry, location) -> tuple:
     # As the ORM would: SQLite keeps datetimes as naive UTC text, so a +08:00 time must not go in raw
     # (it would sort and filter wrongly against every other row).
     when = connection.ops.adapt_datetimefield_value
-    return (entry.shard, entry.seq, entry.prev_hash, entry.hash, event_id, entry.event_type, entry.batch_id,
-            entry.batch_code, entry.organisation_id, entry.user_id, entry.site_id, entry.quantity_kg,
-            when(entry.event_time), when(entry.recorded_at), entry.flags, entry.data, point)
+    return (
+        entry.shard,
+        entry.seq,
+        entry.prev_hash,
+        entry.hash,
+        event_id,
+        entry.event_type,
+        entry.batch_id,
+        entry.batch_code,
+        entry.organisation_id,
+        entry.user_id,
+        entry.site_id,
+        entry.quantity_kg,
+        when(entry.event_time),
+        when(entry.recorded_at),
+        entry.flags,
+        entry.data,
+        point,
+    )
 
 
 def _insert(rows: list[tuple]) -> list[int]:
@@ -127,10 +171,21 @@ def entry_fields(entry: LedgerEntry) -> list[str]:
     """The entry's hashed fields as text (see waste.ledger.HASHED_FIELDS)."""
     loc = entry.location
     return [
-        str(entry.shard), str(entry.seq), entry.prev_hash, str(entry.event_id), entry.event_type,
-        entry.batch_code, str(entry.organisation_id), str(entry.user_id or ""), str(entry.site_id or ""),
-        ledger.text_point(loc.x if loc else None, loc.y if loc else None), ledger.text_decimal(entry.quantity_kg),
-        ledger.text_time(entry.event_time), ledger.text_time(entry.recorded_at), entry.flags, entry.data,
+        str(entry.shard),
+        str(entry.seq),
+        entry.prev_hash,
+        str(entry.event_id),
+        entry.event_type,
+        entry.batch_code,
+        str(entry.organisation_id),
+        str(entry.user_id or ""),
+        str(entry.site_id or ""),
+        ledger.text_point(loc.x if loc else None, loc.y if loc else None),
+        ledger.text_decimal(entry.quantity_kg),
+        ledger.text_time(entry.event_time),
+        ledger.text_time(entry.recorded_at),
+        entry.flags,
+        entry.data,
     ]
 
 
@@ -148,12 +203,18 @@ def ledger_seal() -> LedgerCheckpoint:
     entries = entries_root(heads)
     key = ledger.private_key(settings.LEDGER_SIGNING_KEY)
     message = ledger.checkpoint_message(size=size, root=root, created_at=ledger.text_time(created_at))
-    message_entries = verify.entries_message(size=size, root=root, entries_root=entries,
-                                             created_at=ledger.text_time(created_at))
+    message_entries = verify.entries_message(
+        size=size, root=root, entries_root=entries, created_at=ledger.text_time(created_at)
+    )
     return LedgerCheckpoint.objects.create(
-        created_at=created_at, size=size, heads={str(s): [seq, h] for s, (seq, h) in heads.items()},
-        root=root, signature=ledger.sign(key, message), public_key=ledger.public_key_b64(key),
-        entries_root=entries, entries_signature=ledger.sign(key, message_entries),
+        created_at=created_at,
+        size=size,
+        heads={str(s): [seq, h] for s, (seq, h) in heads.items()},
+        root=root,
+        signature=ledger.sign(key, message),
+        public_key=ledger.public_key_b64(key),
+        entries_root=entries,
+        entries_signature=ledger.sign(key, message_entries),
     )
 
 

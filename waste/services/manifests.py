@@ -56,8 +56,9 @@ def manifest_current(number: str, *, lock: bool = False) -> Manifest:
 
 
 @transaction.atomic
-def manifest_create(*, user, from_site: Site, to_site: Site, carriers: list[Organisation],
-                    batches: list[str]) -> Manifest:
+def manifest_create(
+    *, user, from_site: Site, to_site: Site, carriers: list[Organisation], batches: list[str]
+) -> Manifest:
     consignor = from_site.organisation
     membership_require(user=user, organisation=consignor, field="from_site")
     if to_site.kind not in RECEIVING_KINDS or not to_site.active:
@@ -80,19 +81,27 @@ def manifest_create(*, user, from_site: Site, to_site: Site, carriers: list[Orga
         if batch.holder_id != consignor.pk or batch.current_site_id != from_site.pk:
             raise AppError.field(field, f"{batch.code} is not held at {from_site.name}.", code="not_here")
         if batch.status not in TRANSITIONS["pickup"].sources or batch.status == BatchStatus.IN_TRANSIT:
-            raise Conflict.field(field, f"{batch.code} cannot be shipped while "
-                                 f"{batch.get_status_display().lower()}.", code="not_allowed")
-        if ManifestLine.objects.filter(batch=batch, manifest__correction__isnull=True,
-                                       manifest__status__in=[ManifestStatus.DRAFT, ManifestStatus.SEALED,
-                                                             ManifestStatus.IN_TRANSIT]).exists():
+            raise Conflict.field(
+                field, f"{batch.code} cannot be shipped while {batch.get_status_display().lower()}.", code="not_allowed"
+            )
+        if ManifestLine.objects.filter(
+            batch=batch,
+            manifest__correction__isnull=True,
+            manifest__status__in=[ManifestStatus.DRAFT, ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT],
+        ).exists():
             raise Conflict.field(field, f"{batch.code} is already on an open manifest.", code="duplicate")
         permit_check(site=to_site, entry=batch.waste, on=today, field=field)
         if batch.is_hazardous and not any(p.valid_from <= today <= p.valid_until for p in to_site.permits.all()):
-            raise AppError.field(field, f"{to_site.name} holds no hazardous-waste permit in force.",
-                                 code="not_permitted")
+            raise AppError.field(
+                field, f"{to_site.name} holds no hazardous-waste permit in force.", code="not_permitted"
+            )
     manifest = Manifest.objects.create(
-        number=manifest_number_next(year=today.year, area_code=from_site.district_code), consignor=consignor,
-        from_site=from_site, receiver=to_site.organisation, to_site=to_site, created_by=user,
+        number=manifest_number_next(year=today.year, area_code=from_site.district_code),
+        consignor=consignor,
+        from_site=from_site,
+        receiver=to_site.organisation,
+        to_site=to_site,
+        created_by=user,
     )
     ManifestCarrier.objects.bulk_create(
         [ManifestCarrier(manifest=manifest, organisation=c, order=i + 1) for i, c in enumerate(carriers)]
@@ -104,12 +113,25 @@ def manifest_create(*, user, from_site: Site, to_site: Site, carriers: list[Orga
 
 
 def _signed_event(manifest: Manifest, *, user, organisation: Organisation, role: str, method: str, extra=None):
-    ledger_append(events=[NewEvent(
-        event_type="signed", organisation=organisation, event_time=timezone.now(), stream=manifest.number,
-        user=user, data={"manifest": manifest.number, "version": manifest.version, "role": role, "method": method,
-                         "batches": [line.batch.code for line in manifest.lines.select_related("batch")],
-                         **(extra or {})},
-    )])
+    ledger_append(
+        events=[
+            NewEvent(
+                event_type="signed",
+                organisation=organisation,
+                event_time=timezone.now(),
+                stream=manifest.number,
+                user=user,
+                data={
+                    "manifest": manifest.number,
+                    "version": manifest.version,
+                    "role": role,
+                    "method": method,
+                    "batches": [line.batch.code for line in manifest.lines.select_related("batch")],
+                    **(extra or {}),
+                },
+            )
+        ]
+    )
 
 
 def _pin_check(*, consignor: Organisation, signer: str, pin: str) -> Membership:
@@ -118,20 +140,33 @@ def _pin_check(*, consignor: Organisation, signer: str, pin: str) -> Membership:
     if membership is None or not membership.pin_hash:
         raise AppError.field("signer", "No member of the consignor with a PIN has this username.")
     if membership.pin_locked:
-        raise AppError.field("pin", "This PIN is locked after repeated failures; the consignor must reset it.",
-                             code="pin_locked", status=423)
+        raise AppError.field(
+            "pin",
+            "This PIN is locked after repeated failures; the consignor must reset it.",
+            code="pin_locked",
+            status=423,
+        )
     if membership.pin_matches(pin):
         Membership.objects.filter(pk=membership.pk).update(pin_failures=0)
         return membership
     failures = membership.pin_failures + 1
     locked = failures >= settings.PIN_FAILURE_LIMIT
     Membership.objects.filter(pk=membership.pk).update(pin_failures=failures, pin_locked=locked)
-    raise AppError.field("pin", "Wrong PIN." + (" The PIN is now locked." if locked else ""), code="wrong_pin",
-                         status=403)
+    raise AppError.field(
+        "pin", "Wrong PIN." + (" The PIN is now locked." if locked else ""), code="wrong_pin", status=403
+    )
 
 
-def manifest_sign(*, user, number: str, role: str, pin: str | None = None, signer: str | None = None,
-                  decision: str | None = None, lines: list[dict] | None = None) -> Manifest:
+def manifest_sign(
+    *,
+    user,
+    number: str,
+    role: str,
+    pin: str | None = None,
+    signer: str | None = None,
+    decision: str | None = None,
+    lines: list[dict] | None = None,
+) -> Manifest:
     """One party signs its part; the signature seals it. PIN failures are recorded even though
     the signature is refused, so they are written outside the signing transaction."""
     if role == "consignor" and pin is not None:
@@ -173,12 +208,19 @@ def _sign_carrier(manifest: Manifest, *, user) -> Manifest:
     for carrier in manifest.carriers.select_related("organisation").order_by("order"):
         if carrier.signed_at is None:
             if carrier.organisation_id not in orgs and not user.is_superuser:
-                raise AppError.field("role", f"It is {carrier.organisation.name}'s turn to sign.",
-                                     code="not_your_turn", status=403)
+                raise AppError.field(
+                    "role", f"It is {carrier.organisation.name}'s turn to sign.", code="not_your_turn", status=403
+                )
             carrier.signed_at, carrier.signed_by = timezone.now(), user
             carrier.save(update_fields=["signed_at", "signed_by"])
-            _signed_event(manifest, user=user, organisation=carrier.organisation, role="carrier", method="login",
-                          extra={"order": carrier.order})
+            _signed_event(
+                manifest,
+                user=user,
+                organisation=carrier.organisation,
+                role="carrier",
+                method="login",
+                extra={"order": carrier.order},
+            )
             return manifest
     raise Conflict.field("role", "Every carrier has already signed.", code="sealed")
 
@@ -186,8 +228,7 @@ def _sign_carrier(manifest: Manifest, *, user) -> Manifest:
 def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: list[dict]) -> Manifest:
     membership_require(user=user, organisation=manifest.receiver, field="role")
     if manifest.status not in (ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT):
-        raise Conflict.field("role", "The receiver signs once the waste has left the consignor.",
-                             code="out_of_order")
+        raise Conflict.field("role", "The receiver signs once the waste has left the consignor.", code="out_of_order")
     if decision not in ("accept", "partial", "refuse"):
         raise AppError.field("decision", "Decision is accept, partial or refuse.")
     by_code = {}
@@ -202,42 +243,67 @@ def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: lis
         batch = Batch.objects.select_for_update().get(pk=line.batch_id)
         index, item = by_code.get(batch.code, (None, {}))
         field = f"lines.{index}" if index is not None else "decision"
-        refused = Decimal(item.get("refused_kg") or 0) if decision in ("partial", "accept") else (
-            line.quantity_kg if decision == "refuse" else Decimal(0))
+        refused = (
+            Decimal(item.get("refused_kg") or 0)
+            if decision in ("partial", "accept")
+            else (line.quantity_kg if decision == "refuse" else Decimal(0))
+        )
         if refused < 0 or refused > line.quantity_kg:
             raise AppError.field(f"{field}.refused_kg", "Between 0 and the manifest quantity.")
         received = item.get("received_kg")
         received = Decimal(received) if received is not None else (line.received_kg or line.quantity_kg - refused)
         if refused == line.quantity_kg:
             if batch.status in TRANSITIONS["reject"].sources:
-                batch_transition(batch=batch, act=Act(user=user, action="reject", event_time=now,
-                                                      organisation=manifest.receiver,
-                                                      reason=item.get("reason", "refused at receipt")))
+                batch_transition(
+                    batch=batch,
+                    act=Act(
+                        user=user,
+                        action="reject",
+                        event_time=now,
+                        organisation=manifest.receiver,
+                        reason=item.get("reason", "refused at receipt"),
+                    ),
+                )
         elif batch.status in TRANSITIONS["receive"].sources:
-            batch_transition(batch=batch, act=Act(user=user, action="receive", event_time=now,
-                                                  organisation=manifest.receiver, weight_kg=received))
+            batch_transition(
+                batch=batch,
+                act=Act(
+                    user=user, action="receive", event_time=now, organisation=manifest.receiver, weight_kg=received
+                ),
+            )
         ManifestLine.objects.filter(pk=line.pk).update(
-            received_kg=received if refused < line.quantity_kg else Decimal(0), refused_kg=refused,
+            received_kg=received if refused < line.quantity_kg else Decimal(0),
+            refused_kg=refused,
             refusal_reason=item.get("reason", ""),
         )
-    refused_all = all(
-        line.refused_kg == line.quantity_kg for line in ManifestLine.objects.filter(manifest=manifest)
-    )
+    refused_all = all(line.refused_kg == line.quantity_kg for line in ManifestLine.objects.filter(manifest=manifest))
     any_refused = ManifestLine.objects.filter(manifest=manifest, refused_kg__gt=0).exists()
     if decision == "accept" and any_refused:
         raise AppError.field("decision", "Some quantities were refused: the decision is partial.")
-    manifest.status = (ManifestStatus.REFUSED if refused_all else
-                       ManifestStatus.PARTIALLY_RECEIVED if any_refused else ManifestStatus.RECEIVED)
+    manifest.status = (
+        ManifestStatus.REFUSED
+        if refused_all
+        else ManifestStatus.PARTIALLY_RECEIVED
+        if any_refused
+        else ManifestStatus.RECEIVED
+    )
     manifest.receiver_signed_at, manifest.receiver_signed_by = now, user
     manifest.save()
-    _signed_event(manifest, user=user, organisation=manifest.receiver, role="receiver", method="login",
-                  extra={"decision": manifest.status})
+    _signed_event(
+        manifest,
+        user=user,
+        organisation=manifest.receiver,
+        role="receiver",
+        method="login",
+        extra={"decision": manifest.status},
+    )
     return manifest
 
 
 @transaction.atomic
-def manifest_correct(*, user, number: str, reason: str, to_site: Site | None = None,
-                     quantities: dict[str, Decimal] | None = None) -> Manifest:
+def manifest_correct(
+    *, user, number: str, reason: str, to_site: Site | None = None, quantities: dict[str, Decimal] | None = None
+) -> Manifest:
     """A correction is a new version; the old one is kept, superseded, never edited."""
     old = manifest_current(number, lock=True)
     membership_require(user=user, organisation=old.consignor, field="number")
@@ -246,28 +312,47 @@ def manifest_correct(*, user, number: str, reason: str, to_site: Site | None = N
     if not reason.strip():
         raise AppError.field("reason", "Say why the manifest is corrected.")
     new = Manifest.objects.create(
-        number=old.number, version=old.version + 1, previous=old, status=old.status, consignor=old.consignor,
-        from_site=old.from_site, receiver=(to_site or old.to_site).organisation, to_site=to_site or old.to_site,
-        created_by=user, consignor_signed_at=old.consignor_signed_at, consignor_signed_by=old.consignor_signed_by,
-        receipt_due=old.receipt_due, correction_reason=reason,
+        number=old.number,
+        version=old.version + 1,
+        previous=old,
+        status=old.status,
+        consignor=old.consignor,
+        from_site=old.from_site,
+        receiver=(to_site or old.to_site).organisation,
+        to_site=to_site or old.to_site,
+        created_by=user,
+        consignor_signed_at=old.consignor_signed_at,
+        consignor_signed_by=old.consignor_signed_by,
+        receipt_due=old.receipt_due,
+        correction_reason=reason,
     )
     for carrier in old.carriers.all():
-        ManifestCarrier.objects.create(manifest=new, organisation=carrier.organisation, order=carrier.order,
-                                       signed_at=carrier.signed_at, signed_by=carrier.signed_by)
+        ManifestCarrier.objects.create(
+            manifest=new,
+            organisation=carrier.organisation,
+            order=carrier.order,
+            signed_at=carrier.signed_at,
+            signed_by=carrier.signed_by,
+        )
     quantities = dict(quantities or {})
     for line in old.lines.select_related("batch"):
-        ManifestLine.objects.create(manifest=new, batch=line.batch,
-                                    quantity_kg=quantities.pop(line.batch.code, line.quantity_kg))
+        ManifestLine.objects.create(
+            manifest=new, batch=line.batch, quantity_kg=quantities.pop(line.batch.code, line.quantity_kg)
+        )
     if quantities:
         raise AppError.field("quantities", f"Not on the manifest: {', '.join(sorted(quantities))}.")
     Manifest.objects.filter(pk=old.pk).update(status=ManifestStatus.SUPERSEDED)
-    _signed_event(new, user=user, organisation=new.consignor, role="consignor", method="correction",
-                  extra={"reason": reason, "supersedes": old.version})
+    _signed_event(
+        new,
+        user=user,
+        organisation=new.consignor,
+        role="consignor",
+        method="correction",
+        extra={"reason": reason, "supersedes": old.version},
+    )
     return new
 
 
 def manifest_overdue(manifest: Manifest, today: datetime.date | None = None) -> bool:
     today = today or timezone.localdate()
     return manifest.receiver_signed_at is None and manifest.receipt_due is not None and manifest.receipt_due < today
-
-

@@ -38,19 +38,24 @@ def output_entry(*, spec: OutputSpec, parent: Batch, on):
     """The catalog entry an output is classified under; residues must name theirs."""
     if not spec.waste_code:
         if spec.kind == "residue":
-            raise AppError.field(f"{spec.field}.waste_code", "A residue needs its waste code, e.g. 19 01 12 or "
-                                 "772-002-18.", code="required")
+            raise AppError.field(
+                f"{spec.field}.waste_code",
+                "A residue needs its waste code, e.g. 19 01 12 or 772-002-18.",
+                code="required",
+            )
         return parent.waste
     entry = catalog_entry_lookup(code=spec.waste_code, on=on, field=f"{spec.field}.waste_code")
     if entry.catalog.key not in WASTE_CATALOGS:
-        raise AppError.field(f"{spec.field}.waste_code",
-                             f"{entry.display_code} is a category or operation, not a waste code.")
+        raise AppError.field(
+            f"{spec.field}.waste_code", f"{entry.display_code} is a category or operation, not a waste code."
+        )
     return entry
 
 
 @transaction.atomic
-def batch_outputs_create(*, user, parent: Batch, site: Site, operation: str, event_time: datetime,
-                         outputs: list[OutputSpec]) -> list[Batch]:
+def batch_outputs_create(
+    *, user, parent: Batch, site: Site, operation: str, event_time: datetime, outputs: list[OutputSpec]
+) -> list[Batch]:
     """New batches, received and held at ``site``, each linked OUTPUT/RESIDUE to ``parent``,
     each with a ``generated`` ledger event that names the treatment it came from."""
     on = timezone.localdate(event_time)
@@ -61,22 +66,47 @@ def batch_outputs_create(*, user, parent: Batch, site: Site, operation: str, eve
         if spec.kind not in LINK_KINDS:
             raise AppError.field(f"{spec.field}.kind", "Use secondary or residue.")
         child = Batch.objects.create(
-            code=spec.code or batch_code_new(), organisation=organisation, origin_site=site, waste=entry,
+            code=spec.code or batch_code_new(),
+            organisation=organisation,
+            origin_site=site,
+            waste=entry,
             description=f"{spec.material} ({spec.kind}) from {operation} of {parent.code}".strip(),
-            main_components=spec.material, quantity_kg=spec.quantity_kg, physical_form=parent.physical_form,
-            hazard_traits=entry.hazard_traits, is_hazardous=entry.is_hazardous, status=BatchStatus.RECEIVED,
-            current_site=site, holder=organisation, generated_at=event_time, created_by=user,
+            main_components=spec.material,
+            quantity_kg=spec.quantity_kg,
+            physical_form=parent.physical_form,
+            hazard_traits=entry.hazard_traits,
+            is_hazardous=entry.is_hazardous,
+            status=BatchStatus.RECEIVED,
+            current_site=site,
+            holder=organisation,
+            generated_at=event_time,
+            created_by=user,
             last_weight_kg=spec.quantity_kg,
         )
         BatchLink.objects.create(parent=parent, child=child, kind=LINK_KINDS[spec.kind], quantity_kg=spec.quantity_kg)
         _party(child, organisation)
         children.append(child)
-        events.append(NewEvent(
-            event_type="generated", organisation=organisation, event_time=event_time, batch=child, user=user,
-            site=site, location=site.location, quantity_kg=spec.quantity_kg,
-            data={"waste_code": entry.code, "catalog": f"{entry.catalog.key}@{entry.catalog.version}",
-                  "hazardous": entry.is_hazardous, "treatment_of": parent.code, "operation": operation,
-                  "output_kind": spec.kind, "material": spec.material, "grade": spec.grade},
-        ))
+        events.append(
+            NewEvent(
+                event_type="generated",
+                organisation=organisation,
+                event_time=event_time,
+                batch=child,
+                user=user,
+                site=site,
+                location=site.location,
+                quantity_kg=spec.quantity_kg,
+                data={
+                    "waste_code": entry.code,
+                    "catalog": f"{entry.catalog.key}@{entry.catalog.version}",
+                    "hazardous": entry.is_hazardous,
+                    "treatment_of": parent.code,
+                    "operation": operation,
+                    "output_kind": spec.kind,
+                    "material": spec.material,
+                    "grade": spec.grade,
+                },
+            )
+        )
     ledger_append(events=events)
     return children

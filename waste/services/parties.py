@@ -45,9 +45,19 @@ def district_code_check(code: str, *, field: str = "district_code") -> str:
 
 
 @transaction.atomic
-def organisation_create(*, user, name: str, roles: list[str], identifier_scheme: str, identifier: str,
-                        district_code: str = "", address: str = "", contact_name: str = "",
-                        contact_phone: str = "", contact_email: str = "") -> Organisation:
+def organisation_create(
+    *,
+    user,
+    name: str,
+    roles: list[str],
+    identifier_scheme: str,
+    identifier: str,
+    district_code: str = "",
+    address: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+) -> Organisation:
     """Registers an organisation; its creator becomes its first administrator."""
     roles = list(dict.fromkeys(roles))
     if not roles:
@@ -58,19 +68,27 @@ def organisation_create(*, user, name: str, roles: list[str], identifier_scheme:
         district_code_check(district_code)
     canonical = identifier_normalise(scheme=identifier_scheme, identifier=identifier)
     if Organisation.objects.filter(identifier_scheme=identifier_scheme, identifier=canonical).exists():
-        raise AppError.field("identifier", "An organisation with this identifier is already registered.",
-                             code="duplicate", status=409)
+        raise AppError.field(
+            "identifier", "An organisation with this identifier is already registered.", code="duplicate", status=409
+        )
     org = Organisation(
-        name=name, identifier_scheme=identifier_scheme, identifier=canonical, district_code=district_code,
-        address=address, contact_name=contact_name, contact_phone=contact_phone, contact_email=contact_email,
+        name=name,
+        identifier_scheme=identifier_scheme,
+        identifier=canonical,
+        district_code=district_code,
+        address=address,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
         **{f"is_{role}": True for role in roles},
     )
     try:
         with transaction.atomic():
             org.save()
     except IntegrityError as exc:  # a concurrent registration of the same identifier
-        raise AppError.field("identifier", "An organisation with this identifier is already registered.",
-                             code="duplicate", status=409) from exc
+        raise AppError.field(
+            "identifier", "An organisation with this identifier is already registered.", code="duplicate", status=409
+        ) from exc
     Membership.objects.create(user=user, organisation=org, role=MemberRole.ADMIN)
     return org
 

@@ -14,8 +14,17 @@ from waste.selectors.catalogs import catalog_entry_lookup
 from waste.services.parties import district_code_check
 
 SITE_ROLES = (Role.GENERATOR, Role.SITE_OPERATOR, Role.RECYCLER, Role.HAULER)
-SITE_FIELDS = ("name", "kind", "location", "area", "district_code", "address", "storage_capacity_kg",
-               "annual_capacity_kg", "active")
+SITE_FIELDS = (
+    "name",
+    "kind",
+    "location",
+    "area",
+    "district_code",
+    "address",
+    "storage_capacity_kg",
+    "annual_capacity_kg",
+    "active",
+)
 
 
 def _site_check(fields: dict) -> None:
@@ -47,8 +56,17 @@ def site_update(*, user, site: Site, **fields) -> Site:
 
 
 @transaction.atomic
-def permit_create(*, user, site: Site, number: str, codes: list[str], annual_quantity_kg: Decimal,
-                  valid_from: date, valid_until: date, operations: list[str] | None = None) -> Permit:
+def permit_create(
+    *,
+    user,
+    site: Site,
+    number: str,
+    codes: list[str],
+    annual_quantity_kg: Decimal,
+    valid_from: date,
+    valid_until: date,
+    operations: list[str] | None = None,
+) -> Permit:
     membership_require(user=user, organisation=site.organisation, field="site")
     if valid_until < valid_from:
         raise AppError.field("valid_until", "A permit cannot end before it starts.")
@@ -69,9 +87,15 @@ def permit_create(*, user, site: Site, number: str, codes: list[str], annual_qua
             raise AppError.field(
                 "valid_from",
                 f"Overlaps permit {other.number} ({other.valid_from} to {other.valid_until}) for {', '.join(shared)}.",
-                code="overlapping_permit", status=409,
+                code="overlapping_permit",
+                status=409,
             )
     return Permit.objects.create(
-        site=site, number=number, codes=canonical, operations=operations or [],
-        annual_quantity_kg=annual_quantity_kg, valid_from=valid_from, valid_until=valid_until,
+        site=site,
+        number=number,
+        codes=canonical,
+        operations=operations or [],
+        annual_quantity_kg=annual_quantity_kg,
+        valid_from=valid_from,
+        valid_until=valid_until,
     )

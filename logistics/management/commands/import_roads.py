@@ -13,13 +13,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--mapconfig", type=Path, default=None,
-                            help="osm2pgrouting map configuration (default: its mapconfig.xml)")
+        parser.add_argument(
+            "--mapconfig", type=Path, default=None, help="osm2pgrouting map configuration (default: its mapconfig.xml)"
+        )
 
     def handle(self, *args, file: Path, mapconfig: Path | None, **options):
         try:
             result = roads_import(path=file, mapconfig=mapconfig)
         except AppError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"imported {result['ways']} ways, {result['vertices']} vertices "
-                          f"(network version {result['version']})")
+        self.stdout.write(
+            f"imported {result['ways']} ways, {result['vertices']} vertices (network version {result['version']})"
+        )

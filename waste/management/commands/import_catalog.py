@@ -36,9 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", help="human name (default: the previous version's)")
         parser.add_argument("--source", default="", help="where the list comes from")
         parser.add_argument("--licence", default="", help="licence of the data")
-        parser.add_argument(
-            "--partial", action="store_true", help="the list is knowingly incomplete"
-        )
+        parser.add_argument("--partial", action="store_true", help="the list is knowingly incomplete")
         parser.add_argument(
             "--column",
             action="append",

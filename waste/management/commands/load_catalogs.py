@@ -18,6 +18,4 @@ class Command(BaseCommand):
         for catalog, created in results:
             state = "loaded" if created else "already loaded"
             count = catalog.entries.count()
-            self.stdout.write(
-                f"{catalog.key:<20} {catalog.version:<18} {count:>4} entries  {state}"
-            )
+            self.stdout.write(f"{catalog.key:<20} {catalog.version:<18} {count:>4} entries  {state}")
