@@ -14,13 +14,13 @@ from rest_framework.views import APIView
 
 from waste import epcis
 from waste.api.filters import IsoDateTimeFilter
-from waste.api.lookups import row_or_error
+from waste.api.lookups import site_or_error
 from waste.codes import batch_code_normalise, batch_code_valid
 from waste.documents import label_pdf, label_sheet_pdf, qr_png, qr_svg
 from waste.errors import AppError
 from waste.labels import label_data, public_url
 from waste.lifecycle import allowed_actions
-from waste.models import Batch, BatchStatus, PhysicalForm, Site
+from waste.models import Batch, BatchStatus, PhysicalForm
 from waste.selectors.batches import batch_events, batch_list, batch_trace
 from waste.services import batches as services
 
@@ -164,13 +164,7 @@ class BatchListCreateApi(generics.ListAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        site = row_or_error(
-            Site.objects.select_related("organisation"),
-            values.pop("site"),
-            "site",
-            message="No such site.",
-            code="unknown_site",
-        )
+        site = site_or_error(values.pop("site"))
         containers = [
             {**c, "volume_l": str(c["volume_l"]) if "volume_l" in c else None} for c in values.pop("containers", [])
         ]
@@ -267,13 +261,7 @@ class ConsolidateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        site = row_or_error(
-            Site.objects.select_related("organisation"),
-            values.pop("site"),
-            "site",
-            message="No such site.",
-            code="unknown_site",
-        )
+        site = site_or_error(values.pop("site"))
         child = services.batch_consolidate(user=request.user, codes=values.pop("batches"), site=site, **values)
         return Response(BatchOutput(child).data, status=201)
 

@@ -19,3 +19,11 @@ def row_or_error(
     if row is None:
         raise AppError.field(field, message, code=code, status=status)
     return row
+
+
+def site_or_error(pk, field: str = "site"):
+    from waste.models import Site
+
+    return row_or_error(
+        Site.objects.select_related("organisation"), pk, field, message="No such site.", code="unknown_site"
+    )

@@ -9,8 +9,8 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from waste.api.lookups import row_or_error
-from waste.models import Manifest, ManifestStatus, Organisation, Site
+from waste.api.lookups import row_or_error, site_or_error
+from waste.models import Manifest, ManifestStatus, Organisation
 from waste.scoping import visible_to
 from waste.services import manifests as services
 
@@ -62,12 +62,6 @@ class ManifestOutput(serializers.ModelSerializer):
         return services.manifest_overdue(manifest)
 
 
-def _site(pk: int, field: str) -> Site:
-    return row_or_error(
-        Site.objects.select_related("organisation"), pk, field, message="No such site.", code="unknown_site"
-    )
-
-
 class ManifestFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=ManifestStatus.choices)
     number = filters.CharFilter()
@@ -103,8 +97,8 @@ class ManifestListCreateApi(generics.ListAPIView):
         ]
         manifest = services.manifest_create(
             user=request.user,
-            from_site=_site(values["from_site"], "from_site"),
-            to_site=_site(values["to_site"], "to_site"),
+            from_site=site_or_error(values["from_site"], "from_site"),
+            to_site=site_or_error(values["to_site"], "to_site"),
             carriers=carriers,
             batches=values["batches"],
         )
@@ -180,6 +174,6 @@ class ManifestCorrectApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        to_site = _site(values.pop("to_site"), "to_site") if "to_site" in values else None
+        to_site = site_or_error(values.pop("to_site"), "to_site") if "to_site" in values else None
         manifest = services.manifest_correct(user=request.user, number=number, to_site=to_site, **values)
         return Response(ManifestOutput(manifest).data, status=201)
