@@ -27,7 +27,7 @@ def test_it_builds_straight_line_matrices_without_a_road_network(db):
 @pytest.fixture
 def road_network(transactional_db):
     if connection.vendor != "postgresql":
-        pytest.skip("pgRouting needs PostgreSQL (runs in the PostGIS pass)")
+        pytest.fail("pgRouting needs PostgreSQL: this test is marked postgis and runs in the PostGIS pass")
     call_command("import_roads", str(EXTRACT))
     yield
     with connection.cursor() as cursor:

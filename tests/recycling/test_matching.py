@@ -6,7 +6,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from recycling.models import BatchOffer, Claim, RecyclerCapacity
@@ -215,7 +214,6 @@ def _race(calls):
 
 
 @pytest.mark.postgis
-@pytest.mark.skipif(not settings.DB_IS_POSTGIS, reason="needs PostgreSQL row locks")
 @pytest.mark.parametrize("attempt", range(3))
 def test_it_never_books_the_last_tonne_twice_under_concurrency(market, transactional_db, attempt):
     generator = client_for(market.generator)
@@ -234,7 +232,6 @@ def test_it_never_books_the_last_tonne_twice_under_concurrency(market, transacti
 
 
 @pytest.mark.postgis
-@pytest.mark.skipif(not settings.DB_IS_POSTGIS, reason="needs PostgreSQL row locks")
 def test_it_lets_only_one_of_two_recyclers_claim_an_offer_under_concurrency(market, transactional_db):
     generator = client_for(market.generator)
     one = capacity(market.recycler_org, market.plant, kg="5000")
