@@ -76,6 +76,14 @@ def _party(batch: Batch, organisation: Organisation) -> None:
     BatchParty.objects.bulk_create([BatchParty(batch=batch, organisation=organisation)], ignore_conflicts=True)
 
 
+def _parties_inherit(child: Batch, parent: Batch) -> None:
+    """Whoever had a part in a parent may follow what it became."""
+    org_ids = BatchParty.objects.filter(batch=parent).values_list("organisation_id", flat=True)
+    BatchParty.objects.bulk_create(
+        [BatchParty(batch=child, organisation_id=org_id) for org_id in org_ids], ignore_conflicts=True
+    )
+
+
 def permit_check(*, site: Site, entry, on, field: str = "waste_code") -> None:
     """A site with permits in force may only handle the codes (or categories) they list."""
     permits = [p for p in site.permits.all() if p.valid_from <= on <= p.valid_until]
@@ -425,8 +433,7 @@ def batch_consolidate(
         BatchLink.objects.create(parent=parent, child=child, kind=LinkKind.CONSOLIDATION, quantity_kg=weight)
         parent.status = transition.target
         parent.save(update_fields=["status", "updated_at"])
-        for party in BatchParty.objects.filter(batch=parent):
-            _party(child, party.organisation)
+        _parties_inherit(child, parent)
         events.append(
             NewEvent(
                 event_type="consolidated",
@@ -498,8 +505,7 @@ def batch_split(*, user, code: str, quantities: list[Decimal], event_time: datet
             last_weight_kg=quantity,
         )
         BatchLink.objects.create(parent=parent, child=child, kind=LinkKind.SPLIT, quantity_kg=quantity)
-        for party in BatchParty.objects.filter(batch=parent):
-            _party(child, party.organisation)
+        _parties_inherit(child, parent)
         children.append(child)
         events.append(
             NewEvent(
