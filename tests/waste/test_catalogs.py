@@ -35,6 +35,13 @@ def sw_file(tmp_path, rows, name="sw.csv"):
     return write_csv(tmp_path / name, ["code", "name"], rows)
 
 
+def sw_version(tmp_path, version, effective_from, rows):
+    """Imports a version of the China general industrial catalog made of ``rows``."""
+    return catalog_import(
+        key="cn-sw", version=version, effective_from=effective_from, path=sw_file(tmp_path, rows, f"{version}.csv")
+    )
+
+
 def counts(key):
     return CatalogEntry.objects.filter(catalog__key=key).count()
 
@@ -177,18 +184,8 @@ def test_it_refuses_dates_before_any_version(shipped):
 
 @pytest.mark.django_db
 def test_it_picks_the_version_in_force_after_a_newer_import(tmp_path):
-    catalog_import(
-        key="cn-sw",
-        version="v1",
-        effective_from=date(2021, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "冶炼废渣"], ["SW08", "old"]]),
-    )
-    catalog_import(
-        key="cn-sw",
-        version="v2",
-        effective_from=date(2024, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "冶炼废渣（新）"], ["SW99", "new"]], "v2.csv"),
-    )
+    sw_version(tmp_path, "v1", date(2021, 1, 1), [["SW01", "冶炼废渣"], ["SW08", "old"]])
+    sw_version(tmp_path, "v2", date(2024, 1, 1), [["SW01", "冶炼废渣（新）"], ["SW99", "new"]])
 
     v1, v2 = catalog_versions("cn-sw")
     assert (v1.version, v1.effective_until) == ("v1", date(2024, 1, 1))
@@ -200,18 +197,8 @@ def test_it_picks_the_version_in_force_after_a_newer_import(tmp_path):
 
 @pytest.mark.django_db
 def test_it_refuses_an_expired_code_naming_the_dates(tmp_path):
-    catalog_import(
-        key="cn-sw",
-        version="v1",
-        effective_from=date(2021, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "a"], ["SW08", "old"]]),
-    )
-    catalog_import(
-        key="cn-sw",
-        version="v2",
-        effective_from=date(2024, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "a"]], "v2.csv"),
-    )
+    sw_version(tmp_path, "v1", date(2021, 1, 1), [["SW01", "a"], ["SW08", "old"]])
+    sw_version(tmp_path, "v2", date(2024, 1, 1), [["SW01", "a"]])
 
     with pytest.raises(AppError) as caught:
         catalog_entry_lookup(code="SW08", on=date(2024, 3, 1), field="waste_code")
@@ -223,18 +210,8 @@ def test_it_refuses_an_expired_code_naming_the_dates(tmp_path):
 
 @pytest.mark.django_db
 def test_it_refuses_a_code_before_its_version_starts(tmp_path):
-    catalog_import(
-        key="cn-sw",
-        version="v1",
-        effective_from=date(2021, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "a"]]),
-    )
-    catalog_import(
-        key="cn-sw",
-        version="v2",
-        effective_from=date(2024, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "a"], ["SW99", "new"]], "v2.csv"),
-    )
+    sw_version(tmp_path, "v1", date(2021, 1, 1), [["SW01", "a"]])
+    sw_version(tmp_path, "v2", date(2024, 1, 1), [["SW01", "a"], ["SW99", "new"]])
     with pytest.raises(AppError) as caught:
         catalog_entry_lookup(code="SW99", on=date(2023, 1, 1))
     assert caught.value.code == "not_yet_valid"
@@ -242,24 +219,9 @@ def test_it_refuses_a_code_before_its_version_starts(tmp_path):
 
 @pytest.mark.django_db
 def test_it_fits_a_backdated_version_between_existing_ones(tmp_path):
-    catalog_import(
-        key="cn-sw",
-        version="v1",
-        effective_from=date(2021, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "a"]]),
-    )
-    catalog_import(
-        key="cn-sw",
-        version="v3",
-        effective_from=date(2025, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "c"]], "v3.csv"),
-    )
-    catalog_import(
-        key="cn-sw",
-        version="v2",
-        effective_from=date(2023, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "b"]], "v2.csv"),
-    )
+    sw_version(tmp_path, "v1", date(2021, 1, 1), [["SW01", "a"]])
+    sw_version(tmp_path, "v3", date(2025, 1, 1), [["SW01", "c"]])
+    sw_version(tmp_path, "v2", date(2023, 1, 1), [["SW01", "b"]])
     assert [(c.version, c.effective_until) for c in catalog_versions("cn-sw")] == [
         ("v1", date(2023, 1, 1)),
         ("v2", date(2025, 1, 1)),
@@ -282,12 +244,7 @@ def test_it_treats_a_repeated_import_as_a_no_op(tmp_path):
 
 @pytest.mark.django_db
 def test_it_rejects_the_same_version_with_different_content(tmp_path):
-    catalog_import(
-        key="cn-sw",
-        version="v1",
-        effective_from=date(2021, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "a"]]),
-    )
+    sw_version(tmp_path, "v1", date(2021, 1, 1), [["SW01", "a"]])
     with pytest.raises(Conflict) as caught:
         catalog_import(
             key="cn-sw",
@@ -367,12 +324,7 @@ def test_it_rejects_a_missing_file_and_an_empty_one(tmp_path):
 
 @pytest.mark.django_db
 def test_it_rejects_two_versions_starting_the_same_day(tmp_path):
-    catalog_import(
-        key="cn-sw",
-        version="v1",
-        effective_from=date(2021, 1, 1),
-        path=sw_file(tmp_path, [["SW01", "a"]]),
-    )
+    sw_version(tmp_path, "v1", date(2021, 1, 1), [["SW01", "a"]])
     with pytest.raises(Conflict):
         catalog_import(
             key="cn-sw",

@@ -260,9 +260,10 @@ def test_it_wraps_a_very_long_waste_name_inside_the_label(tmp_path):
     words = words_with_boxes(path)
 
     assert squeezed(name) in squeezed(run("pdftotext", path, "-"))
-    for word, x0, y0, x1, y1 in words:  # inside the 1.5 mm frame
-        assert 1.5 * mm <= x0 and x1 <= side - 1.5 * mm, word
-        assert 1.5 * mm <= y0 and y1 <= side - 1.5 * mm, word
+    frame = 1.5 * mm  # every word stays inside the frame drawn 1.5 mm from the edge
+    for word, x0, y0, x1, y1 in words:
+        assert frame <= x0 and x1 <= side - frame, word
+        assert frame <= y0 and y1 <= side - frame, word
     name_words = [w for w in words if w[0] in name.split()]
     assert len(name_words) >= len(name.split()) - 1
     assert all(y1 <= strip_top for _, _, _, _, y1 in name_words)  # not over the QR strip
