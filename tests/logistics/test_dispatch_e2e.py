@@ -7,10 +7,8 @@ import pytest
 from logistics.models import Pickup, Trip, TripStop, Vehicle
 from tests.conftest import client_for
 from tests.logistics.helpers import TODAY, check_routes, poll
-from tests.waste.chain_helpers import batch_new, fast_passwords, manifest_new, now_iso, point_of, scan
+from tests.waste.chain_helpers import batch_new, manifest_new, now_iso, point_of, scan
 from waste.demo import seed_demo_city
-
-__all__ = ["fast_passwords"]
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import pytest
 from logistics.models import Vehicle
 from tests.conftest import client_for
 from tests.logistics.helpers import TODAY, depot, licence, permit, pickup
-from tests.waste.chain_helpers import batch_new, fast_passwords, now_iso
+from tests.waste.chain_helpers import batch_new, now_iso
 from waste.models import SiteKind
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]
 
 
 def vehicle_body(org, site, **extra):

@@ -10,11 +10,9 @@ from logistics.models import RoutePlan
 from tests.conftest import client_for
 from tests.factories import ELSEWHERE_BBOX, SiteFactory, city_point
 from tests.logistics.helpers import TODAY, check_routes, depot, licence, permit, pickup, run_inline, vehicle
-from tests.waste.chain_helpers import fast_passwords
 from waste.models import SiteKind
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ from tests.factories import ELSEWHERE_BBOX, city_point
 from tests.waste.chain_helpers import (
     batch_new,
     counts,
-    fast_passwords,
     manifest_new,
     now_iso,
     permit,
@@ -23,7 +22,6 @@ from tests.waste.chain_helpers import (
 from waste.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # autouse fixture
 
 
 @pytest.fixture

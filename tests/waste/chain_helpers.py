@@ -7,7 +7,6 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 import zxingcpp
 from PIL import Image
 
@@ -25,7 +24,6 @@ __all__ = [
     "manifest_new",
     "scan",
     "counts",
-    "fast_passwords",
     "second_hauler",
     "pdf_pages_qr",
     "pdf_page_sizes_mm",
@@ -33,12 +31,6 @@ __all__ = [
 ]
 
 OIL = "900-249-08"  # HW08, traits T and I
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Personas get passwords; the production hasher would make every test pay ~2 s for them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def batch_new(client, site, *, waste_code=OIL, quantity="100.000", **extra) -> dict:

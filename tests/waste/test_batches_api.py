@@ -15,7 +15,6 @@ from tests.waste.chain_helpers import (
     OIL,
     batch_new,
     counts,
-    fast_passwords,
     now_iso,
     pdf_page_sizes_mm,
     pdf_pages_qr,
@@ -27,7 +26,6 @@ from waste.models import Batch
 from waste.services.catalogs import catalog_import
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # autouse fixture
 
 
 def post(client, default_site, **fields):

@@ -7,10 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import client_for
-from tests.waste.chain_helpers import batch_new, fast_passwords, now_iso, permit, ship
+from tests.waste.chain_helpers import batch_new, now_iso, permit, ship
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # autouse fixture
 
 BATCH_PATHS = [
     "/api/v1/batches/{code}/",

@@ -15,7 +15,6 @@ from django.core import signing
 from django.utils import timezone
 
 from tests.conftest import client_for
-from tests.waste.chain_helpers import fast_passwords  # noqa: F401
 from tests.waste.export_helpers import export_file, history, request, run_verifier
 from waste.models import ExportJob
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.conftest import client_for
-from tests.waste.chain_helpers import batch_new, fast_passwords  # noqa: F401
+from tests.waste.chain_helpers import batch_new  # noqa: F401
 from tests.waste.export_helpers import request, run_verifier
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]

@@ -12,13 +12,12 @@ from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
 from tests.conftest import client_for
-from tests.waste.chain_helpers import batch_new, fast_passwords, manifest_new, now_iso, permit, point_of, scan
+from tests.waste.chain_helpers import batch_new, manifest_new, now_iso, permit, point_of, scan
 from waste import ledger
 from waste.models import LedgerCheckpoint, LedgerEntry
 from waste.services.ledger import entry_fields, ledger_seal
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # autouse fixture
 
 
 def entries() -> int:

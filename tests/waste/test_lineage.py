@@ -9,11 +9,10 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import client_for
-from tests.waste.chain_helpers import batch_new, counts, fast_passwords, now_iso, permit, ship, store_in
+from tests.waste.chain_helpers import batch_new, counts, now_iso, permit, ship, store_in
 from waste.models import Batch, BatchLink, LedgerEntry
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # autouse fixture
 
 PAPER = "200101"  # EU LoW, paper and cardboard: not hazardous
 OIL = "900-249-08"  # HW08

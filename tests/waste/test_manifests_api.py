@@ -13,7 +13,6 @@ from django.utils import timezone
 from tests.conftest import client_for
 from tests.waste.chain_helpers import (
     batch_new,
-    fast_passwords,
     manifest_new,
     now_iso,
     permit,
@@ -25,7 +24,6 @@ from waste.models import Batch, LedgerEntry, Manifest, Membership
 from waste.services.manifests import working_days_after
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # autouse fixture
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ from django.test import Client
 
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory
-from tests.waste.chain_helpers import batch_new, fast_passwords
+from tests.waste.chain_helpers import batch_new
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # autouse fixture
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import zlib
 import openpyxl
 import pytest
 
-from tests.waste.chain_helpers import fast_passwords  # noqa: F401
 from tests.waste.export_helpers import export_file, history, run_verifier
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -10,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from waste.api.lookups import row_or_error, site_or_error
+from waste.errors import NotFound
 from waste.models import Manifest, ManifestStatus, Organisation
 from waste.scoping import visible_to
 from waste.services import manifests as services
@@ -109,7 +109,7 @@ def manifest_visible(request, number: str) -> Manifest:
     queryset = visible_to(Manifest.objects.filter(number=number), request.user).order_by("-version")
     manifest = queryset.filter(correction__isnull=True).first()
     if manifest is None:
-        get_object_or_404(queryset.none())
+        raise NotFound.field("number", "No manifest with this number.", code="unknown_manifest")
     return manifest
 
 

@@ -6,7 +6,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -183,8 +183,3 @@ class PermitListCreateApi(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         permit = services.permit_create(user=request.user, site=self.site(), **data.validated_data)
         return Response(PermitOutput(permit).data, status=201)
-
-
-SiteListCreateApi.get = extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)])(
-    SiteListCreateApi.get
-)

@@ -22,7 +22,7 @@ FROM waste_ledgerentry e ORDER BY e.shard, e.seq
 """
 
 
-def _pg_rows(chunk_size: int):
+def _pg_rows():
     with connection.cursor() as django_cursor, django_cursor.connection.cursor() as cursor:
         # COPY streams rows as fast as the server renders them; memory stays flat.
         with cursor.copy(f"COPY ({PG_FIELDS_SQL}) TO STDOUT") as copy:
@@ -33,7 +33,7 @@ def _pg_rows(chunk_size: int):
 def ledger_rows(*, chunk_size: int = 20000):
     """(id, hashed fields as text, stored hash) for every entry, by shard then seq, streamed."""
     if connection.vendor == "postgresql":
-        yield from _pg_rows(chunk_size)
+        yield from _pg_rows()
         return
     queryset = LedgerEntry.objects.order_by("shard", "seq")
     for entry in queryset.iterator(chunk_size=chunk_size):
