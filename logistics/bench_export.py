@@ -16,7 +16,6 @@ Memory: the peak resident set of this process during each step, above what it wa
 from __future__ import annotations
 
 import csv
-import io
 import json
 import threading
 import time
@@ -102,84 +101,27 @@ def _city():
 
 def _fill(conn, *, rows: int, org_id: int, site_id: int, shards: int) -> None:
     """N entries with a correct hash chain per shard, loaded with COPY."""
-    from waste import ledger
+    from logistics.bench_ledger import Row, ledger_copy
 
-    heads = {s: (0, ledger.GENESIS) for s in range(shards)}
     start = datetime(datetime.now(UTC).year, 1, 1, tzinfo=UTC)
     step = timedelta(days=364) / max(rows, 1)
-    recorded = ledger.text_time(datetime.now(UTC))
-    columns = (
-        "shard",
-        "seq",
-        "prev_hash",
-        "hash",
-        "event_id",
-        "event_type",
-        "batch_code",
-        "organisation_id",
-        "site_id",
-        "quantity_kg",
-        "event_time",
-        "recorded_at",
-        "flags",
-        "data",
+    recorded = datetime.now(UTC)
+    entries = (
+        Row(
+            shard=i % shards,
+            event_id=str(uuid.uuid4()),
+            event_type="generated",
+            organisation_id=org_id,
+            site_id=site_id,
+            quantity_kg=Decimal(100 + i % 900) / 4,
+            event_time=start + step * i,
+            recorded_at=recorded,
+            data={"n": i, "waste_code": "900-249-08"},
+        )  # fmt: skip
+        for i in range(rows)
     )
     with conn.cursor() as cursor:
-        for first in range(0, rows, CHUNK):
-            buffer = io.StringIO()
-            for i in range(first, min(rows, first + CHUNK)):
-                shard = i % shards
-                seq, prev = heads[shard]
-                seq += 1
-                when = ledger.text_time(start + step * i)
-                quantity = ledger.text_decimal(Decimal(100 + i % 900) / 4)
-                data = ledger.canonical_json({"n": i, "waste_code": "900-249-08"})
-                fields = [
-                    str(shard),
-                    str(seq),
-                    prev,
-                    str(uuid.uuid4()),
-                    "generated",
-                    "",
-                    str(org_id),
-                    "",
-                    str(site_id),
-                    "",
-                    quantity,
-                    when,
-                    recorded,
-                    "",
-                    data,
-                ]
-                digest = ledger.entry_hash(fields)
-                heads[shard] = (seq, digest)
-                buffer.write(
-                    "\t".join(
-                        [
-                            fields[0],
-                            fields[1],
-                            prev,
-                            digest,
-                            fields[3],
-                            "generated",
-                            "",
-                            str(org_id),
-                            str(site_id),
-                            quantity,
-                            when,
-                            recorded,
-                            "",
-                            data.replace("\\", "\\\\"),
-                        ]
-                    )
-                    + "\n"
-                )
-            with cursor.copy(f"COPY waste_ledgerentry ({', '.join(columns)}) FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
-        cursor.execute("DELETE FROM waste_ledgerhead")
-        with cursor.copy("COPY waste_ledgerhead (shard, seq, hash) FROM STDIN") as copy:
-            for shard, (seq, digest) in heads.items():
-                copy.write_row((shard, seq, digest))
+        ledger_copy(cursor, entries, shards)
     conn.commit()
 
 

@@ -17,7 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "export": "logistics.bench_export:export_subcommand",
     "routing": "logistics.routing.bench:routing_subcommand",
     "scans": "logistics.bench_scans:scans_subcommand",
-    "indicators": "waste.bench_indicators:indicators_subcommand",
+    "indicators": "logistics.bench_indicators:indicators_subcommand",
 }
 
 

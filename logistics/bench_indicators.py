@@ -136,23 +136,6 @@ BATCH_COLUMNS = (
     "created_at",
     "updated_at",
 )
-LEDGER_COLUMNS = (
-    "shard",
-    "seq",
-    "prev_hash",
-    "hash",
-    "event_id",
-    "event_type",
-    "batch_id",
-    "batch_code",
-    "organisation_id",
-    "site_id",
-    "quantity_kg",
-    "event_time",
-    "recorded_at",
-    "flags",
-    "data",
-)
 
 
 class Year:
@@ -368,6 +351,7 @@ def _text(value) -> str:
 
 def _load(conn, y: Year, *, shards: int) -> dict:
     """COPY the batches, links and ledger (in event-time order, a hash chain per shard)."""
+    from logistics.bench_ledger import Row, ledger_copy
     from waste import ledger
 
     now = datetime.datetime.now(datetime.UTC)
@@ -392,72 +376,19 @@ def _load(conn, y: Year, *, shards: int) -> dict:
             for parent, child, kind, kg in y.links:
                 copy.write_row((parent, child, kind, kg, now))
         y.events.sort(key=lambda e: (e[0], e[1]))
-        heads = {s: (0, ledger.GENESIS) for s in range(shards)}
         codes = [row[1] for row in y.batches]
-        shard_of = {}
-        chunk = 100_000
-        for first in range(0, len(y.events), chunk):
-            buffer = io.StringIO()
-            for when, bid, event_type, org, site, quantity, data in y.events[first : first + chunk]:
-                code = codes[bid - 1]
-                shard = shard_of.get(bid)
-                if shard is None:
-                    shard = shard_of[bid] = ledger.shard_of(code, shards)
-                seq, prev = heads[shard]
-                seq += 1
-                event_id = str(uuid.UUID(int=y.rng.getrandbits(128), version=4))
-                quantity_text = ledger.text_decimal(quantity)
-                when_text = ledger.text_time(when)
-                recorded = ledger.text_time(when + datetime.timedelta(seconds=2))
-                body = ledger.canonical_json(data)
-                digest = ledger.entry_hash(
-                    [
-                        str(shard),
-                        str(seq),
-                        prev,
-                        event_id,
-                        event_type,
-                        code,
-                        str(org),
-                        "",
-                        str(site or ""),
-                        "",
-                        quantity_text,
-                        when_text,
-                        recorded,
-                        "",
-                        body,
-                    ]
-                )
-                heads[shard] = (seq, digest)
-                buffer.write(
-                    "\t".join(
-                        [
-                            str(shard),
-                            str(seq),
-                            prev,
-                            digest,
-                            event_id,
-                            event_type,
-                            str(bid),
-                            code,
-                            str(org),
-                            str(site) if site else "\\N",
-                            quantity_text or "\\N",
-                            when_text,
-                            recorded,
-                            "",
-                            body.replace("\\", "\\\\"),
-                        ]
-                    )
-                    + "\n"
-                )
-            with cursor.copy(f"COPY waste_ledgerentry ({', '.join(LEDGER_COLUMNS)}) FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
-        cursor.execute("DELETE FROM waste_ledgerhead")
-        with cursor.copy("COPY waste_ledgerhead (shard, seq, hash) FROM STDIN") as copy:
-            for shard, (seq, digest) in heads.items():
-                copy.write_row((shard, seq, digest))
+        shard_of: dict[int, int] = {}
+
+        def entries():
+            for when, bid, event_type, org, site, quantity, data in y.events:
+                if bid not in shard_of:
+                    shard_of[bid] = ledger.shard_of(codes[bid - 1], shards)
+                yield Row(shard=shard_of[bid], event_id=str(uuid.UUID(int=y.rng.getrandbits(128), version=4)),
+                          event_type=event_type, organisation_id=org, event_time=when,
+                          recorded_at=when + datetime.timedelta(seconds=2), batch_id=bid, batch_code=codes[bid - 1],
+                          site_id=site or None, quantity_kg=quantity, data=data)  # fmt: skip
+
+        ledger_copy(cursor, entries(), shards)
         for table in ("waste_batch", "waste_batchlink"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
