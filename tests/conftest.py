@@ -18,6 +18,13 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_asked(settings):
+    """The product defaults to Chinese; tests read English unless they ask for zh-hans
+    (Accept-Language, or settings.LANGUAGE_CODE) to check the translation."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield
