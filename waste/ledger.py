@@ -43,24 +43,40 @@ def canonical_json(data: dict) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-# The order of the fields hashed; exports carry the same columns under these names.
-HASHED_FIELDS = (
-    "shard",
-    "seq",
-    "prev_hash",
-    "event_id",
-    "event_type",
-    "batch_code",
-    "organisation_id",
-    "user_id",
-    "site_id",
-    "location",
-    "quantity_kg",
-    "event_time",
-    "recorded_at",
-    "flags",
-    "data",
-)
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def text_location(value: tuple[float, float] | None) -> str:
+    return "" if value is None else text_point(*value)
+
+
+# The fields hashed, in their order, each with how it is written as text. The one definition: the
+# services (waste.services.ledger.entry_fields), the SQL that renders them (waste.selectors.ledger),
+# the exports (which carry the same columns under these names) and the benchmarks' loader use it.
+HASHED_TEXT = {
+    "shard": str,
+    "seq": str,
+    "prev_hash": str,
+    "event_id": str,
+    "event_type": str,
+    "batch_code": str,
+    "organisation_id": str,
+    "user_id": _text,
+    "site_id": _text,
+    "location": text_location,  # (lon, lat) or None
+    "quantity_kg": text_decimal,
+    "event_time": text_time,
+    "recorded_at": text_time,
+    "flags": str,
+    "data": str,  # canonical_json, already text
+}
+HASHED_FIELDS = tuple(HASHED_TEXT)
+
+
+def fields_text(values: dict) -> list[str]:
+    """The hashed fields as text, in HASHED_FIELDS order, from a mapping of field name to value."""
+    return [write(values[name]) for name, write in HASHED_TEXT.items()]
 
 
 def entry_hash(fields: tuple[str, ...] | list[str] | str) -> str:

@@ -4,8 +4,8 @@ Runs without Django and without the server: it imports only ``waste.ledger``, th
 ``cryptography`` (through waste.ledger) and, for XLSX files, ``openpyxl``.
 
 Every export carries, for each row, its row number and the ledger entry's hashed fields and hash, and
-one proof object: the signed checkpoint (heads of every shard chain, and a Merkle root over every entry
-ordered by shard then seq), the Merkle nodes that complete the exported entries into that root, and a
+one proof object: the signed checkpoint (heads of every shard chain, and a Merkle root over every entry:
+one tree per shard in seq order, joined by a tree over the shards' roots), the Merkle nodes that complete the exported entries into that root, and a
 signed statement of the export (its columns, row count and a digest of its rows). The checks, in order,
 name the first row that fails:
 
@@ -33,8 +33,15 @@ from pathlib import Path
 
 from waste import ledger
 
-PROOF_FORMAT = "zerowaste-export-proof/1"
-ENTRIES_CONTEXT = "zerowaste-ledger-entries:v1"
+# Tree 1 (proof format /1): one RFC 6962 tree over every entry ordered by (shard, seq); a new entry in
+# shard 0 moves every later leaf, so each seal rehashed the whole ledger. Tree 2 (format /2, written
+# today): one RFC 6962 tree per shard over its entries in seq order (an append-only log, so a seal
+# resumes from the stored frontier), and the entries root is the RFC 6962 root over every shard's
+# (shard, size, root). Both prove the same thing; the verifier reads both.
+PROOF_FORMAT = "zerowaste-export-proof/2"
+PROOF_TREES = {"zerowaste-export-proof/1": 1, PROOF_FORMAT: 2}
+TREE = 2
+ENTRIES_CONTEXTS = {1: "zerowaste-ledger-entries:v1", 2: "zerowaste-ledger-entries:v2"}
 EXPORT_CONTEXT = "zerowaste-export:v1"
 ENTRY_COLUMNS = tuple(f"entry_{name}" for name in ledger.HASHED_FIELDS) + ("entry_hash",)
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
@@ -58,6 +65,10 @@ class MerkleStream:
     whole subtree of ``size`` leaves (a proof node). With ``on_node``, every subtree that holds no
     covered leaf but is the sibling of one that does is reported as (start, size, digest): exactly
     the nodes a verifier needs, beside the covered leaves, to rebuild the root.
+
+    The stack of perfect subtrees is the tree's *frontier*: ``frontier()`` gives it as
+    ``[[size, hex digest], …]`` and ``MerkleStream.resume(frontier)`` continues from it, so a log
+    that only grows is hashed once, whatever the number of roots taken along the way.
     """
 
     def __init__(self, on_node=None) -> None:
@@ -65,26 +76,39 @@ class MerkleStream:
         self.count = 0
         self.on_node = on_node
 
+    @classmethod
+    def resume(cls, frontier) -> MerkleStream:
+        stream = cls()
+        for size, digest in frontier:
+            stream.stack.append([stream.count, int(size), bytes.fromhex(digest), False])
+            stream.count += int(size)
+        return stream
+
+    def frontier(self) -> list[list]:
+        return [[size, digest.hex()] for _, size, digest, _ in self.stack]
+
     def push(self, digest: bytes, *, covered: bool = False, size: int = 1) -> None:
         self.stack.append([self.count, size, digest, covered])
         self.count += size
         while len(self.stack) > 1 and self.stack[-2][1] == self.stack[-1][1]:
-            self._merge()
+            self._merge(self.stack)
 
-    def _merge(self) -> None:
-        right = self.stack.pop()
-        left = self.stack.pop()
+    def _merge(self, stack: list[list]) -> None:
+        right = stack.pop()
+        left = stack.pop()
         if self.on_node is not None and left[3] != right[3]:
             bare = right if left[3] else left
             self.on_node(bare[0], bare[1], bare[2])
-        self.stack.append([left[0], left[1] + right[1], node_digest(left[2], right[2]), left[3] or right[3]])
+        stack.append([left[0], left[1] + right[1], node_digest(left[2], right[2]), left[3] or right[3]])
 
     def root(self) -> str:
+        """The root over every leaf pushed so far; the frontier stays as it was, so pushing may go on."""
         if not self.stack:
             return EMPTY_ROOT
-        while len(self.stack) > 1:
-            self._merge()
-        return self.stack[0][2].hex()
+        stack = [list(node) for node in self.stack]
+        while len(stack) > 1:
+            self._merge(stack)
+        return stack[0][2].hex()
 
 
 def leaf_offsets(heads: dict) -> dict[int, int]:
@@ -96,8 +120,13 @@ def leaf_offsets(heads: dict) -> dict[int, int]:
     return offsets
 
 
-def entries_message(*, size: int, root: str, entries_root: str, created_at: str) -> bytes:
-    return f"{ENTRIES_CONTEXT}|{size}|{root}|{entries_root}|{created_at}".encode()
+def entries_message(*, size: int, root: str, entries_root: str, created_at: str, tree: int = TREE) -> bytes:
+    return f"{ENTRIES_CONTEXTS[tree]}|{size}|{root}|{entries_root}|{created_at}".encode()
+
+
+def shards_root(roots: dict[int, tuple[int, str]]) -> str:
+    """Tree 2's entries root from each shard's (entries, Merkle root of its entries in seq order)."""
+    return ledger.merkle_root([f"{shard}:{size}:{root}".encode() for shard, (size, root) in sorted(roots.items())])
 
 
 def export_message(statement: dict) -> bytes:
@@ -308,15 +337,17 @@ def check_rows(export: Export, offsets: dict[int, int], heads: dict) -> tuple[di
     return leaves, digest
 
 
-def rebuild_root(leaves: dict[int, str], nodes: dict[int, tuple[int, str]], size: int) -> str:
+def _rebuild(leaves: dict[int, str], nodes: dict[int, tuple[int, str]], start: int, end: int) -> str:
     stream = MerkleStream()
-    position = 0
-    while position < size:
+    position = start
+    while position < end:
         if position in leaves:
             stream.push(leaf_digest(leaves[position]))
             position += 1
         elif position in nodes:
             span, digest = nodes[position]
+            if position + span > end:
+                raise Tampered(f"the proof's Merkle node at leaf {position} spans past its tree: it was edited")
             stream.push(bytes.fromhex(digest), size=span)
             position += span
         else:
@@ -324,10 +355,25 @@ def rebuild_root(leaves: dict[int, str], nodes: dict[int, tuple[int, str]], size
     return stream.root()
 
 
+def rebuild_root(leaves: dict[int, str], nodes: dict[int, tuple[int, str]], size: int) -> str:
+    """Tree 1: one tree over every leaf."""
+    return _rebuild(leaves, nodes, 0, size)
+
+
+def rebuild_shards_root(leaves: dict[int, str], nodes: dict[int, tuple[int, str]], heads: dict) -> str:
+    """Tree 2: one tree per shard (a shard without exported rows comes as one node: its root)."""
+    roots = {}
+    for shard, start in leaf_offsets(heads).items():
+        size = int(heads[str(shard)][0])
+        roots[shard] = (size, _rebuild(leaves, nodes, start, start + size))
+    return shards_root(roots)
+
+
 def verify(export: Export, trusted_keys: set[str] | None = None) -> int:
     """Number of rows checked; raises Tampered naming the first problem."""
     proof = export.proof
-    if proof.get("format") != PROOF_FORMAT:
+    tree = PROOF_TREES.get(proof.get("format"))
+    if tree is None:
         raise Unreadable("no zerowaste proof object in this file")
     statement, checkpoint = proof["export"], proof["checkpoint"]
     if list(statement["columns"]) != export.columns:
@@ -357,14 +403,20 @@ def verify(export: Export, trusted_keys: set[str] | None = None) -> int:
         root=checkpoint["root"],
         entries_root=checkpoint["entries_root"],
         created_at=checkpoint["created_at"],
+        tree=tree,
     )
     if not ledger.signature_valid(public, message, checkpoint["entries_signature"]):
         raise Tampered("the checkpoint's entries root is not signed by its key")
-    if leaves and rebuild_root(leaves, export.nodes, checkpoint["size"]) != checkpoint["entries_root"]:
-        raise Tampered(
-            "the rows do not rebuild the signed Merkle root: a row's fields and hash were both "
-            "rewritten, or a proof node was edited"
-        )
+    if leaves:
+        if tree == 1:
+            rebuilt = rebuild_root(leaves, export.nodes, checkpoint["size"])
+        else:
+            rebuilt = rebuild_shards_root(leaves, export.nodes, heads)
+        if rebuilt != checkpoint["entries_root"]:
+            raise Tampered(
+                "the rows do not rebuild the signed Merkle root: a row's fields and hash were both "
+                "rewritten, or a proof node was edited"
+            )
     if not ledger.signature_valid(public, export_message(statement), proof["export_signature"]):
         raise Tampered("the export statement's signature does not hold")
     if digest.hexdigest() != statement["rows_digest"]:

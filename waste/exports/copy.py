@@ -12,22 +12,16 @@ import hashlib
 
 from django.db import connection
 
+from waste import ledger
 from waste.models import ExportJob, LedgerCheckpoint
+from waste.selectors.ledger import HASHED_SQL
 
 from . import proofs, tables, writers
 
 PROGRESS_EVERY = 50_000
 
-FIELDS_SQL = """
-NULLIF(e.shard::text, ''), e.seq::text, e.prev_hash, e.event_id::text, e.event_type, NULLIF(e.batch_code, ''),
-e.organisation_id::text, e.user_id::text, e.site_id::text,
-CASE WHEN e.location IS NULL THEN NULL
-     ELSE round(ST_X(e.location)::numeric, 7)::text || ',' || round(ST_Y(e.location)::numeric, 7)::text END,
-e.quantity_kg::text,
-to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-NULLIF(e.flags, ''), NULLIF(e.data, ''), e.hash
-"""
+# Empty strings go out as NULL so that PostgreSQL's CSV quoting equals Python's csv module's.
+FIELDS_SQL = ", ".join(f"NULLIF({HASHED_SQL[name]}, '')" for name in ledger.HASHED_FIELDS) + ", e.hash"
 
 
 def selection_sql(*, scope, job, heads: list[int]) -> tuple[str, list]:
@@ -73,24 +67,9 @@ def copy_events_csv(*, job: ExportJob, path, checkpoint: LedgerCheckpoint, scope
                     coverage.add(shard, seq)
         else:
             coverage.distinct = coverage.size
-        from django.utils import timezone
-
-        from waste import ledger
-
-        statement = {
-            "id": str(job.pk),
-            "kind": job.kind,
-            "format": job.format,
-            "organisation": job.organisation_id,
-            "from": job.date_from.isoformat(),
-            "to": job.date_to.isoformat(),
-            "created_at": ledger.text_time(timezone.now()),
-            "columns": columns,
-            "rows": statement_rows,
-            "rows_digest": digest.hexdigest(),
-            "checkpoint_size": checkpoint.size,
-        }
-        return proofs.proof_object(statement=statement, checkpoint=checkpoint), proofs.proof_nodes(coverage, checkpoint)
+        return proofs.export_proof(
+            job=job, columns=columns, rows=statement_rows, rows_digest=digest.hexdigest(), coverage=coverage
+        )
 
     # While COPY holds Django's connection, progress goes through a second one (autocommit).
     side = {}

@@ -12,15 +12,17 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.utils import timezone
 
 from waste import ledger, verify
-from waste.models import LedgerCheckpoint, LedgerEntry
+from waste.models import ExportJob, LedgerCheckpoint, LedgerEntry
 
 
 class Coverage:
     """Which leaves of the checkpoint's tree an export holds: one bit per ledger entry."""
 
     def __init__(self, checkpoint: LedgerCheckpoint) -> None:
+        self.checkpoint = checkpoint
         self.heads = {int(s): int(v[0]) for s, v in checkpoint.heads.items()}
         self.offsets = verify.leaf_offsets({str(s): [v] for s, v in self.heads.items()})
         self.size = checkpoint.size
@@ -45,24 +47,51 @@ def proof_nodes(coverage: Coverage, checkpoint: LedgerCheckpoint, *, chunk_size:
     """Yields (start, size, hex digest) of the nodes the verifier needs beside the exported leaves.
 
     One pass over the ledger's hashes in tree order, O(log n) memory; none when every entry is exported.
+    Tree 2 (waste.verify): per shard, the siblings of the exported leaves' subtrees, or the shard's
+    root as one node when the export holds none of its entries.
     """
     if coverage.distinct in (0, coverage.size):
         return
     found: list[tuple[int, int, str]] = []
-    stream = verify.MerkleStream(on_node=lambda start, size, digest: found.append((start, size, digest.hex())))
+    roots: dict[int, tuple[int, str]] = {}
+    current = {"shard": None, "stream": None, "covered": False}
+
+    def close() -> None:
+        shard, stream = current["shard"], current["stream"]
+        if stream is None:
+            return
+        root = stream.root()  # reports the nodes of the shard's right edge
+        roots[shard] = (stream.count, root)
+        if not current["covered"] and stream.count:
+            found.append((coverage.offsets[shard], stream.count, root))
+
     leaf = 0
     rows = LedgerEntry.objects.order_by("shard", "seq").values_list("shard", "seq", "hash")
     for shard, seq, digest in rows.iterator(chunk_size=chunk_size):
         if seq > coverage.heads.get(shard, 0):
             continue
-        stream.push(verify.leaf_digest(digest), covered=leaf in coverage)
+        if shard != current["shard"]:
+            close()
+            base = coverage.offsets[shard]
+            current.update(
+                shard=shard,
+                covered=False,
+                stream=verify.MerkleStream(
+                    on_node=lambda start, size, node, base=base: found.append((base + start, size, node.hex()))
+                ),
+            )
+        covered = leaf in coverage
+        current["covered"] |= covered
+        current["stream"].push(verify.leaf_digest(digest), covered=covered)
         leaf += 1
         if found:
             yield from found
             found.clear()
-    root = stream.root()
+    close()
     yield from found
-    if root != checkpoint.entries_root:
+    for shard in coverage.heads:
+        roots.setdefault(shard, (0, verify.EMPTY_ROOT))
+    if verify.shards_root(roots) != checkpoint.entries_root:
         raise RuntimeError("the ledger does not rebuild its checkpoint's entries root: run verify_ledger")
 
 
@@ -77,6 +106,28 @@ def checkpoint_dict(checkpoint: LedgerCheckpoint) -> dict:
         "entries_root": checkpoint.entries_root,
         "entries_signature": checkpoint.entries_signature,
     }
+
+
+def export_proof(*, job: ExportJob, columns: list[str], rows: int, rows_digest: str, coverage: Coverage):
+    """The signed statement of an export and what proves it: (proof object, proof nodes).
+
+    Every writer (the ORM path in waste.services.exports and the COPY path in waste.exports.copy)
+    finishes here, so the statement has one shape."""
+    statement = {
+        "id": str(job.pk),
+        "kind": job.kind,
+        "format": job.format,
+        "organisation": job.organisation_id,
+        "from": job.date_from.isoformat(),
+        "to": job.date_to.isoformat(),
+        "created_at": ledger.text_time(timezone.now()),
+        "columns": columns,
+        "rows": rows,
+        "rows_digest": rows_digest,
+        "checkpoint_size": coverage.checkpoint.size,
+    }
+    checkpoint = coverage.checkpoint
+    return proof_object(statement=statement, checkpoint=checkpoint), proof_nodes(coverage, checkpoint)
 
 
 def proof_object(*, statement: dict, checkpoint: LedgerCheckpoint) -> dict:

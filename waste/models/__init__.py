@@ -13,7 +13,7 @@ from .compliance import (
     WebhookDelivery,
 )
 from .idempotency import IdempotencyRecord
-from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerHead
+from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerFrontier, LedgerHead
 from .manifests import Manifest, ManifestCarrier, ManifestLine, ManifestSerial, ManifestStatus
 from .parties import IdScheme, Jurisdiction, MemberRole, Membership, Organisation, Role
 from .sites import RECEIVING_KINDS, Permit, Site, SiteKind
@@ -41,6 +41,7 @@ __all__ = [
     "Jurisdiction",
     "LedgerCheckpoint",
     "LedgerEntry",
+    "LedgerFrontier",
     "LedgerHead",
     "LinkKind",
     "Manifest",

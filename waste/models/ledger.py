@@ -37,6 +37,16 @@ class LedgerHead(models.Model):
     hash = models.CharField(max_length=64)
 
 
+class LedgerFrontier(models.Model):
+    """Per shard, the Merkle frontier of the entries sealed so far (``waste.verify.MerkleStream``):
+    at most one subtree digest per bit of ``size``, so that the next seal hashes only the entries
+    added since. Written by ``ledger_seal`` alone; derived data, rebuilt from the entries if lost."""
+
+    shard = models.PositiveSmallIntegerField(primary_key=True)
+    size = models.BigIntegerField(default=0)
+    nodes = models.JSONField(default=list, help_text="[[subtree size, hex digest], …] left to right")
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("the ledger is append-only: no update")
@@ -118,6 +128,8 @@ class LedgerCheckpoint(AppendOnly):
     # their rows against it with inclusion proofs (waste.verify).
     entries_root = models.CharField(max_length=64, blank=True)
     entries_signature = models.CharField(max_length=100, blank=True, help_text="base64 Ed25519 signature")
+    # The shape of that tree (waste.verify.TREE): 1, one tree over all entries; 2, one per shard.
+    entries_tree = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["id"]

@@ -6,20 +6,35 @@ from waste import ledger
 from waste.models import LedgerCheckpoint, LedgerEntry
 from waste.services.ledger import entry_fields
 
-# PostgreSQL renders each hashed field exactly as waste.ledger formats it (text_time, text_decimal,
-# text_point), so verification streams plain text and Python only hashes: the ORM's model instances
-# and GEOS points cost more than the hashing itself.
-PG_FIELDS_SQL = """
-SELECT id, concat_ws(E'\\x1f', shard::text, seq::text, prev_hash, event_id::text, event_type, batch_code,
-       organisation_id::text, coalesce(user_id::text, ''), coalesce(site_id::text, ''),
-       CASE WHEN location IS NULL THEN ''
-            ELSE round(ST_X(location)::numeric, 7)::text || ',' || round(ST_Y(location)::numeric, 7)::text END,
-       coalesce(quantity_kg::text, ''),
-       to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-       to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-       flags, data), hash
-FROM waste_ledgerentry e ORDER BY e.shard, e.seq
-"""
+# PostgreSQL renders each hashed field exactly as waste.ledger.HASHED_TEXT writes it (text_time,
+# text_decimal, text_point), so verification streams plain text and Python only hashes: the ORM's model
+# instances and GEOS points cost more than the hashing itself. Also used by the COPY export.
+HASHED_SQL = {
+    "shard": "e.shard::text",
+    "seq": "e.seq::text",
+    "prev_hash": "e.prev_hash",
+    "event_id": "e.event_id::text",
+    "event_type": "e.event_type",
+    "batch_code": "e.batch_code",
+    "organisation_id": "e.organisation_id::text",
+    "user_id": "coalesce(e.user_id::text, '')",
+    "site_id": "coalesce(e.site_id::text, '')",
+    "location": "CASE WHEN e.location IS NULL THEN '' "
+    "ELSE round(ST_X(e.location)::numeric, 7)::text || ',' || round(ST_Y(e.location)::numeric, 7)::text END",
+    "quantity_kg": "coalesce(e.quantity_kg::text, '')",
+    "event_time": """to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+    "recorded_at": """to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+    "flags": "e.flags",
+    "data": "e.data",
+}
+assert tuple(HASHED_SQL) == ledger.HASHED_FIELDS, "HASHED_SQL must follow waste.ledger.HASHED_TEXT"
+
+# (id, hashed fields joined by waste.ledger.SEP, hash) for every entry, by shard then seq.
+PG_FIELDS_SQL = (
+    "SELECT e.id, concat_ws(E'\\x1f', "
+    + ", ".join(HASHED_SQL[name] for name in ledger.HASHED_FIELDS)
+    + "), e.hash FROM waste_ledgerentry e ORDER BY e.shard, e.seq"
+)
 
 
 def _pg_rows():

@@ -16,7 +16,6 @@ from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from waste import ledger
 from waste.errors import AppError, Forbidden, NotFound
 from waste.exports import proofs, tables, writers
 from waste.models import ExportJob, JobStatus, Jurisdiction, LedgerCheckpoint, Organisation
@@ -167,22 +166,8 @@ class Run:
             yield table, entry, values
 
     def finish(self, columns: list[str]):
-        job = self.job
-        statement = {
-            "id": str(job.pk),
-            "kind": job.kind,
-            "format": job.format,
-            "organisation": job.organisation_id,
-            "from": job.date_from.isoformat(),
-            "to": job.date_to.isoformat(),
-            "created_at": ledger.text_time(timezone.now()),
-            "columns": columns,
-            "rows": self.count,
-            "rows_digest": self.digest.hexdigest(),
-            "checkpoint_size": self.checkpoint.size,
-        }
-        return proofs.proof_object(statement=statement, checkpoint=self.checkpoint), proofs.proof_nodes(
-            self.coverage, self.checkpoint
+        return proofs.export_proof(
+            job=self.job, columns=columns, rows=self.count, rows_digest=self.digest.hexdigest(), coverage=self.coverage
         )
 
 

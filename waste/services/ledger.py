@@ -6,14 +6,17 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from waste import ledger, verify
-from waste.models import Batch, LedgerCheckpoint, LedgerEntry, LedgerHead, Organisation, Site
+from waste.models import Batch, LedgerCheckpoint, LedgerEntry, LedgerFrontier, LedgerHead, Organisation, Site
 
 
 @dataclass
@@ -168,39 +171,27 @@ def _insert(rows: list[tuple]) -> list[int]:
 
 
 def entry_fields(entry: LedgerEntry) -> list[str]:
-    """The entry's hashed fields as text (see waste.ledger.HASHED_FIELDS)."""
-    loc = entry.location
-    return [
-        str(entry.shard),
-        str(entry.seq),
-        entry.prev_hash,
-        str(entry.event_id),
-        entry.event_type,
-        entry.batch_code,
-        str(entry.organisation_id),
-        str(entry.user_id or ""),
-        str(entry.site_id or ""),
-        ledger.text_point(loc.x if loc else None, loc.y if loc else None),
-        ledger.text_decimal(entry.quantity_kg),
-        ledger.text_time(entry.event_time),
-        ledger.text_time(entry.recorded_at),
-        entry.flags,
-        entry.data,
-    ]
+    """The entry's hashed fields as text (see waste.ledger.HASHED_TEXT)."""
+    values = {name: getattr(entry, name) for name in ledger.HASHED_FIELDS if name != "location"}
+    values["location"] = None if entry.location is None else (entry.location.x, entry.location.y)
+    return ledger.fields_text(values)
 
 
 @transaction.atomic
 def ledger_seal() -> LedgerCheckpoint:
-    """Signs the current heads of every shard. Cheap: reads one row per shard."""
+    """Signs the current heads of every shard and the Merkle root over every entry (tree 2 of
+    waste.verify). Costs in proportion to the entries added since the last seal: each shard's
+    Merkle frontier is kept in LedgerFrontier, and only the entries beyond it are read and hashed."""
     ledger_heads_ensure()
+    frontiers = _frontiers_locked()  # one seal at a time
     heads = {h.shard: (h.seq, h.hash) for h in LedgerHead.objects.order_by("shard")}
     size = sum(seq for seq, _ in heads.values())
     last = LedgerCheckpoint.objects.order_by("-id").first()
-    if last is not None and last.size == size and last.entries_root:
+    if last is not None and last.size == size and last.entries_root and last.entries_tree == verify.TREE:
         return last
     created_at = timezone.now()
     root = ledger.heads_root(heads)
-    entries = entries_root(heads)
+    entries = verify.shards_root(_frontiers_advance(frontiers, heads))
     key = ledger.private_key(settings.LEDGER_SIGNING_KEY)
     message = ledger.checkpoint_message(size=size, root=root, created_at=ledger.text_time(created_at))
     message_entries = verify.entries_message(
@@ -215,16 +206,57 @@ def ledger_seal() -> LedgerCheckpoint:
         public_key=ledger.public_key_b64(key),
         entries_root=entries,
         entries_signature=ledger.sign(key, message_entries),
+        entries_tree=verify.TREE,
     )
 
 
+def _frontiers_locked() -> dict[int, LedgerFrontier]:
+    LedgerFrontier.objects.bulk_create(
+        [LedgerFrontier(shard=s) for s in range(settings.LEDGER_SHARDS)], ignore_conflicts=True
+    )
+    return {f.shard: f for f in LedgerFrontier.objects.select_for_update().order_by("shard")}
+
+
+def _frontiers_advance(
+    frontiers: dict[int, LedgerFrontier], heads: dict[int, tuple[int, str]], *, chunk_size: int = 20000
+) -> dict[int, tuple[int, str]]:
+    """Pushes each shard's entries beyond its frontier up to its head (one indexed range scan per
+    shard, all in one query), saves the frontiers, and returns every shard's (size, root)."""
+    streams = {}
+    for shard, (seq, _) in heads.items():
+        frontier = frontiers.get(shard) or LedgerFrontier(shard=shard)
+        if seq < frontier.size:
+            raise RuntimeError(f"shard {shard} holds {seq} entries but {frontier.size} were sealed: run verify_ledger")
+        streams[shard] = verify.MerkleStream.resume(frontier.nodes)
+    behind = [
+        Q(shard=shard, seq__gt=streams[shard].count, seq__lte=seq)
+        for shard, (seq, _) in heads.items()
+        if seq > streams[shard].count
+    ]
+    if behind:
+        rows = LedgerEntry.objects.filter(reduce(or_, behind)).order_by("shard", "seq").values_list("shard", "hash")
+        for shard, digest in rows.iterator(chunk_size=chunk_size):
+            streams[shard].push(verify.leaf_digest(digest))
+    changed = []
+    for shard, (seq, _) in heads.items():
+        if streams[shard].count != seq:
+            raise RuntimeError(f"shard {shard} has gaps below its head: run verify_ledger")
+        frontier = frontiers.get(shard) or LedgerFrontier(shard=shard)
+        if frontier.size != seq:
+            frontier.size, frontier.nodes = seq, streams[shard].frontier()
+            changed.append(frontier)
+    LedgerFrontier.objects.bulk_update(changed, ["size", "nodes"], batch_size=100)
+    return {shard: (stream.count, stream.root()) for shard, stream in streams.items()}
+
+
 def entries_root(heads: dict[int, tuple[int, str]], *, chunk_size: int = 20000) -> str:
-    """Merkle root over every entry's hash by (shard, seq) up to ``heads``; streamed, O(log n) memory."""
-    stream = verify.MerkleStream()
+    """The entries root recomputed from every entry up to ``heads``, without the frontiers: the
+    reference the incremental seal must equal (tests, benchmarks)."""
+    streams = {shard: verify.MerkleStream() for shard in heads}
     rows = LedgerEntry.objects.order_by("shard", "seq").values_list("shard", "seq", "hash")
     for shard, seq, digest in rows.iterator(chunk_size=chunk_size):
         if seq <= heads.get(shard, (0, ""))[0]:
-            stream.push(verify.leaf_digest(digest))
-    if stream.count != sum(seq for seq, _ in heads.values()):
+            streams[shard].push(verify.leaf_digest(digest))
+    if any(stream.count != heads[shard][0] for shard, stream in streams.items()):
         raise RuntimeError("the ledger has gaps below its heads: run verify_ledger")
-    return stream.root()
+    return verify.shards_root({shard: (stream.count, stream.root()) for shard, stream in streams.items()})

@@ -1,0 +1,129 @@
+"""Sealing costs what was added since the last seal, and signs the root a full recomputation gives."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tests.waste.export_helpers import export_file, history, run_verifier
+from waste import verify
+from waste.models import LedgerEntry, LedgerFrontier, LedgerHead
+from waste.services.ledger import NewEvent, entries_root, ledger_append, ledger_seal
+
+pytestmark = pytest.mark.django_db
+
+
+def append(city, count: int, tag: str) -> None:
+    """``count`` manifest signatures on as many streams, so that they spread over the shards."""
+    with transaction.atomic():
+        ledger_append(
+            events=[
+                NewEvent(
+                    event_type="signed",
+                    organisation=city.generator_org,
+                    event_time=timezone.now(),
+                    stream=f"{tag}-{i}",
+                    user=city.generator,
+                    data={"manifest": f"{tag}-{i}", "role": "consignor"},
+                )
+                for i in range(count)
+            ]
+        )
+
+
+def heads() -> dict[int, tuple[int, str]]:
+    return {h.shard: (h.seq, h.hash) for h in LedgerHead.objects.all()}
+
+
+@pytest.fixture
+def leaves_hashed(monkeypatch):
+    """Counts the entries a seal hashes (the real hashing runs)."""
+    counter = {"n": 0}
+    real = verify.leaf_digest
+
+    def counting(digest):
+        counter["n"] += 1
+        return real(digest)
+
+    monkeypatch.setattr(verify, "leaf_digest", counting)
+    return counter
+
+
+def test_it_seals_new_entries_to_the_root_a_full_recomputation_gives(city, leaves_hashed):
+    append(city, 300, "first")
+    first = ledger_seal()
+    append(city, 137, "second")
+    leaves_hashed["n"] = 0
+
+    second = ledger_seal()
+
+    assert leaves_hashed["n"] == 137  # only the entries added since the first seal
+    assert second.size == first.size + 137 == LedgerEntry.objects.count()
+    assert second.entries_tree == verify.TREE
+    assert second.entries_root == entries_root(heads()) != first.entries_root
+    sealed = dict(LedgerFrontier.objects.values_list("shard", "size"))
+    assert {shard: sealed.get(shard, 0) for shard in heads()} == {s: seq for s, (seq, _) in heads().items()}
+
+
+def test_it_seals_an_unchanged_ledger_without_reading_it(city, leaves_hashed):
+    append(city, 20, "once")
+    first = ledger_seal()
+    leaves_hashed["n"] = 0
+
+    assert ledger_seal().pk == first.pk
+    assert leaves_hashed["n"] == 0
+
+
+def test_it_rebuilds_a_lost_frontier_from_the_entries(city):
+    append(city, 50, "before")
+    ledger_seal()
+    append(city, 30, "after")
+    LedgerFrontier.objects.all().delete()
+
+    assert ledger_seal().entries_root == entries_root(heads())
+
+
+@pytest.mark.postgis
+def test_it_refuses_to_seal_over_a_gap_among_the_new_entries(city):
+    append(city, 40, "before")
+    ledger_seal()
+    append(city, 40, "after")
+    victim = LedgerEntry.objects.order_by("-id").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL zerowaste.ledger_maintenance = 'on'")
+        cursor.execute("DELETE FROM waste_ledgerentry WHERE id = %s", [victim.pk])
+
+    with pytest.raises(RuntimeError, match=f"shard {victim.shard} has gaps below its head"):
+        ledger_seal()
+
+
+@pytest.mark.postgis
+def test_it_still_names_an_entry_edited_before_an_incremental_seal(city):
+    append(city, 40, "before")
+    ledger_seal()
+    target = LedgerEntry.objects.order_by("id")[5]
+    append(city, 40, "after")
+    ledger_seal()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL zerowaste.ledger_maintenance = 'on'")
+        cursor.execute("UPDATE waste_ledgerentry SET flags = 'forged' WHERE id = %s", [target.pk])
+
+    with pytest.raises(CommandError) as caught:
+        call_command("verify_ledger")
+    assert f"first bad entry {target.pk} " in str(caught.value)
+
+
+def test_it_proves_a_sparse_export_sealed_incrementally(city, catalogs, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    append(city, 200, "noise")
+    ledger_seal()
+    h = history(city)  # the recycler's part of the ledger is a few entries among many
+    append(city, 60, "more")
+
+    path = export_file(h.recycler, kind="events", format="csv")
+
+    assert "#zw-node " in path.read_text()
+    result = run_verifier(path)
+    assert result.returncode == 0, result.stdout + result.stderr
