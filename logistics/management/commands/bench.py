@@ -1,9 +1,10 @@
 """``manage.py bench <subcommand>``: measured benchmarks of the product's heavy parts.
 
-Each subcommand lives next to the code it measures and is registered here (or in the
-``BENCH_SUBCOMMANDS`` setting) as ``name -> "module:function"``. The function receives the
-subcommand's argparse parser, adds its arguments, and returns ``handle(options, stdout)``.
-Modules are imported only when the ``bench`` command runs.
+The benchmarks live in the top-level ``bench/`` package of the source tree (mirroring ``tests/``,
+not packaged: run them from a checkout) and are registered here (or in the ``BENCH_SUBCOMMANDS``
+setting) as ``name -> "module:function"``. The function receives the subcommand's argparse parser,
+adds its arguments, and returns ``handle(options, stdout)``. Modules are imported only when the
+``bench`` command runs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 SUBCOMMANDS: dict[str, str] = {
-    "export": "logistics.bench_export:export_subcommand",
-    "routing": "logistics.routing.bench:routing_subcommand",
-    "scans": "logistics.bench_scans:scans_subcommand",
-    "indicators": "logistics.bench_indicators:indicators_subcommand",
+    "export": "bench.waste.export:export_subcommand",
+    "indicators": "bench.waste.indicators:indicators_subcommand",
+    "routing": "bench.logistics.routing:routing_subcommand",
+    "scans": "bench.logistics.scans:scans_subcommand",
+    "seal": "bench.waste.seal:seal_subcommand",
 }
 
 

@@ -20,10 +20,11 @@ import json
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
+
+from bench.database import add_common_arguments, durability_line, durability_require
 
 CHUNK = 50_000
 
@@ -34,12 +35,14 @@ def export_subcommand(parser):
     parser.add_argument("--db-name", default="", help="bench database (default: <configured name>_bench_export)")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", dest="json_path", default="", help="also write the figures to this file")
+    add_common_arguments(parser)
     return lambda options, stdout: run_export_bench(
         stdout=stdout,
         rows=options["rows"],
         db_name=options["db_name"],
         keep_db=options["keep_db"],
         json_path=options["json_path"],
+        allow_unsafe=options["allow_unsafe"],
     )
 
 
@@ -74,65 +77,21 @@ class _Peak:
         self.growth_mb = (self.peak - self.start) / 1024
 
 
-def _city():
-    from django.contrib.auth import get_user_model
-    from django.contrib.gis.geos import Point
-
-    from waste.models import Membership, Organisation, Site
-
-    user = get_user_model().objects.create_user("bench-export", password=None)
-    org = Organisation.objects.create(
-        name="Bench Enterprise",
-        is_generator=True,
-        identifier_scheme="cn_uscc",
-        identifier="91120101MA0000001X",
-        district_code="120101",
-    )
-    Membership.objects.create(user=user, organisation=org, role="admin")
-    site = Site.objects.create(
-        organisation=org,
-        name="Bench plant",
-        kind="generation",
-        location=Point(117.2, 39.1, srid=4326),
-        district_code="120101",
-    )
-    return user, org, site
-
-
-def _fill(conn, *, rows: int, org_id: int, site_id: int, shards: int) -> None:
-    """N entries with a correct hash chain per shard, loaded with COPY."""
-    from logistics.bench_ledger import Row, ledger_copy
-
-    start = datetime(datetime.now(UTC).year, 1, 1, tzinfo=UTC)
-    step = timedelta(days=364) / max(rows, 1)
-    recorded = datetime.now(UTC)
-    entries = (
-        Row(
-            shard=i % shards,
-            event_id=str(uuid.uuid4()),
-            event_type="generated",
-            organisation_id=org_id,
-            site_id=site_id,
-            quantity_kg=Decimal(100 + i % 900) / 4,
-            event_time=start + step * i,
-            recorded_at=recorded,
-            data={"n": i, "waste_code": "900-249-08"},
-        )  # fmt: skip
-        for i in range(rows)
-    )
-    with conn.cursor() as cursor:
-        ledger_copy(cursor, entries, shards)
-    conn.commit()
-
-
 def run_export_bench(
-    *, stdout: TextIO, rows: int, db_name: str = "", keep_db: bool = False, json_path: str = ""
+    *,
+    stdout: TextIO,
+    rows: int,
+    db_name: str = "",
+    keep_db: bool = False,
+    json_path: str = "",
+    allow_unsafe: bool = False,
 ) -> dict:
     from django.conf import settings
     from django.core.management.base import CommandError
     from django.db import connection
 
-    from logistics.bench_scans import _database_create, _database_drop, _database_leave, _database_use, _pg
+    from bench.database import database_create, database_drop, database_leave, database_use, pg
+    from bench.waste.ledger_load import city_minimal, ledger_fill
 
     if connection.vendor != "postgresql":
         raise CommandError("bench export measures PostgreSQL/PostGIS only: set DATABASE_URL=postgis://…")
@@ -142,21 +101,21 @@ def run_export_bench(
         raise CommandError("the bench database must not be the configured database")
     out_dir = Path(settings.VAR_DIR) / "bench-export"
     out_dir.mkdir(parents=True, exist_ok=True)
-    report: dict = {"rows": rows, "database": name}
+    report: dict = {"rows": rows, "database": name, "durability": durability_require(db, allow_unsafe=allow_unsafe)}
 
     def say(message: str) -> None:
         stdout.write(message + "\n")
         stdout.flush()
 
     say(f"bench export: {rows:,} ledger rows in database {name}")
-    _database_create(db, name)
+    database_create(db, name)
     try:
-        _database_use(name)
+        database_use(name)
         settings.MEDIA_ROOT = out_dir / "media"
-        user, org, site = _city()
+        user, org, site = city_minimal("bench-export")
         t0 = time.perf_counter()
-        with _pg(db, name, autocommit=False) as conn:
-            _fill(conn, rows=rows, org_id=org.pk, site_id=site.pk, shards=settings.LEDGER_SHARDS)
+        with pg(db, name, autocommit=False) as conn:
+            ledger_fill(conn, rows=rows, org_id=org.pk, site_id=site.pk, shards=settings.LEDGER_SHARDS)
             conn.execute("ANALYZE waste_ledgerentry")
             conn.commit()
         report["generate_seconds"] = round(time.perf_counter() - t0, 2)
@@ -202,14 +161,14 @@ def run_export_bench(
             f"FROM waste_ledgerentry e WHERE {where} ORDER BY e.event_time, e.id"
         )
         copy_path = out_dir / "copy.csv"
-        with _Peak() as pg_copy, _pg(db, name) as conn, open(copy_path, "wb") as f, conn.cursor() as cursor:
+        with _Peak() as pg_copy, pg(db, name) as conn, open(copy_path, "wb") as f, conn.cursor() as cursor:
             with cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT csv)", params) as copy:
                 for chunk in copy:
                     f.write(chunk)
         report["copy"] = _figures(pg_copy, rows, copy_path)
 
         naive_path = out_dir / "naive.csv"
-        with _Peak() as naive, _pg(db, name, autocommit=False) as conn, open(naive_path, "w", newline="") as f:
+        with _Peak() as naive, pg(db, name, autocommit=False) as conn, open(naive_path, "w", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
             with conn.cursor(name="naive") as cursor:
                 cursor.itersize = 5000
@@ -222,9 +181,9 @@ def run_export_bench(
             p.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
     finally:
-        _database_leave(db)
+        database_leave(db)
         if not keep_db:
-            _database_drop(db, name)
+            database_drop(db, name)
     _print(stdout, report)
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2))
@@ -241,6 +200,7 @@ def _figures(peak: _Peak, rows: int, path: Path) -> dict:
 
 
 def _print(out: TextIO, r: dict) -> None:
+    out.write(f"\n{durability_line(r['durability'])}\n")
     out.write(f"\n{'step':<34}{'seconds':>10}{'rows/s':>12}{'peak RSS +MB':>14}{'file MB':>10}\n")
     for key, label in (
         ("export", "product export (CSV, with proof)"),

@@ -2,7 +2,7 @@
 
 With ``--rows N`` (default 1,000,000; PostgreSQL/PostGIS only) it builds its own database
 (``<name>_bench_indicators``, dropped afterwards unless ``--keep-db``; the helpers are
-``logistics.bench_export``'s), migrates it, loads the shipped catalogs and the demo city
+``bench.database``'s), migrates it, loads the shipped catalogs and the demo city
 (``waste.demo.seed_demo_city``), and fills it with COPY with a year of the demo city's waste: about
 N / 5 origin batches across its generators and codes (general industrial, hazardous, household),
 each with its ledger events (generated, stored/released for hazardous waste, picked up, received,
@@ -41,6 +41,8 @@ from typing import TextIO
 
 from django.utils import timezone
 
+from bench.database import add_common_arguments, durability_line, durability_require
+
 GROUPINGS = ("", "district", "organisation", "code")
 CITY_DISTRICT = "120000"
 VALUE_ADDED_CNY = "60000000000"  # 6 bn CNY of industrial value added for the demo city's year
@@ -67,6 +69,7 @@ def indicators_subcommand(parser):
     parser.add_argument("--db-name", default="", help="bench database (default: <configured name>_bench_indicators)")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", dest="json_path", default="", help="also write the figures to this file")
+    add_common_arguments(parser)
 
     def handle(options, stdout):
         groups = GROUPINGS if options["group"] == "all" else (options["group"],)
@@ -80,6 +83,7 @@ def indicators_subcommand(parser):
             db_name=options["db_name"],
             keep_db=options["keep_db"],
             json_path=options["json_path"],
+            allow_unsafe=options["allow_unsafe"],
         )
 
     return handle
@@ -351,7 +355,7 @@ def _text(value) -> str:
 
 def _load(conn, y: Year, *, shards: int) -> dict:
     """COPY the batches, links and ledger (in event-time order, a hash chain per shard)."""
-    from logistics.bench_ledger import Row, ledger_copy
+    from bench.waste.ledger_load import Row, ledger_copy
     from waste import ledger
 
     now = datetime.datetime.now(datetime.UTC)
@@ -460,12 +464,13 @@ def run_indicators_bench(
     db_name: str = "",
     keep_db: bool = False,
     json_path: str = "",
+    allow_unsafe: bool = False,
 ) -> dict:
     from django.conf import settings
     from django.core.management.base import CommandError
     from django.db import connection
 
-    from logistics.bench_scans import _database_create, _database_drop, _database_leave, _database_use, _pg
+    from bench.database import database_create, database_drop, database_leave, database_use, pg
 
     def say(message: str) -> None:
         stdout.write(message + "\n")
@@ -473,6 +478,9 @@ def run_indicators_bench(
 
     report: dict = {"year": year, "repeat": repeat, "target_s": TARGET_SECONDS}
     if rows <= 0:
+        if connection.vendor == "postgresql":
+            db = dict(settings.DATABASES["default"])
+            report["durability"] = durability_require(db, allow_unsafe=allow_unsafe)
         say(f"bench indicators: the configured database as it is ({connection.settings_dict['NAME']})")
         report.update(_measure(say, year=year, repeat=repeat, groups=groups, expected=None))
         return _finish(stdout, report, json_path)
@@ -487,12 +495,13 @@ def run_indicators_bench(
     name = db_name or f"{db['NAME']}_bench_indicators"
     if name == db["NAME"]:
         raise CommandError("the bench database must not be the configured database")
+    report["durability"] = durability_require(db, allow_unsafe=allow_unsafe)
     report.update({"rows_requested": rows, "database": name, "seed": seed})
     say(f"bench indicators: a year ({year}) of ~{rows:,} ledger rows for the demo city in database {name}")
-    _database_create(db, name)
+    database_create(db, name)
     try:
         t0 = time.perf_counter()
-        _database_use(name)
+        database_use(name)
         from waste.demo import seed_demo_city
         from waste.models import CatalogEntry
         from waste.services.catalogs import catalogs_load_shipped
@@ -528,7 +537,7 @@ def run_indicators_bench(
         y.build()
         report["build_seconds"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
-        with _pg(db, name, autocommit=False) as conn:
+        with pg(db, name, autocommit=False) as conn:
             report.update(_load(conn, y, shards=settings.LEDGER_SHARDS))
         report["load_seconds"] = round(time.perf_counter() - t0, 2)
         say(
@@ -543,9 +552,9 @@ def run_indicators_bench(
         del y
         report.update(_measure(say, year=year, repeat=repeat, groups=groups, expected=expected))
     finally:
-        _database_leave(db)
+        database_leave(db)
         if not keep_db:
-            _database_drop(db, name)
+            database_drop(db, name)
             report["database_dropped"] = True
         else:
             say(f"kept database {name}")
@@ -604,6 +613,8 @@ def _measure(say, *, year: int, repeat: int, groups, expected: dict | None) -> d
 
 def _finish(out: TextIO, r: dict, json_path: str) -> dict:
     base = r["baseline"]
+    if "durability" in r:
+        out.write(f"\n{durability_line(r['durability'])}\n")
     out.write(
         f"\nfull-year indicator report {r['year']}: {r['ledger_rows']:,} ledger rows, {r['batches']:,} "
         f"batches, {len(base['runs'])} runs each\n"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .instances import read_instance, shipped_instances
+from logistics.routing.instances import read_instance, shipped_instances
 
 SOLVER_NAMES = ("pyvrp", "ortools")
 
@@ -30,7 +30,7 @@ def run_routing_bench(
     ``bks`` overrides best-known values, one per instance in order (a single value may be given
     for a single instance).
     """
-    from .solvers import get_solver
+    from logistics.routing.solvers import get_solver
 
     paths = [Path(p) for p in instances] if instances else shipped_instances()
     rows: list[dict] = []
