@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 GENESIS = "0" * 64
 SEP = "\x1f"
+SEP_BYTES = SEP.encode()
 CHECKPOINT_CONTEXT = "zerowaste-ledger-checkpoint:v1"
 
 
@@ -79,8 +80,11 @@ def fields_text(values: dict) -> list[str]:
     return [write(values[name]) for name, write in HASHED_TEXT.items()]
 
 
-def entry_hash(fields: tuple[str, ...] | list[str] | str) -> str:
-    """sha256 over the entry's fields, already as text, in HASHED_FIELDS order (or already joined by SEP)."""
+def entry_hash(fields: tuple[str, ...] | list[str] | str | bytes) -> str:
+    """sha256 over the entry's fields, already as text, in HASHED_FIELDS order (or already joined by SEP,
+    as text or as its UTF-8 bytes)."""
+    if isinstance(fields, bytes):
+        return hashlib.sha256(fields).hexdigest()
     return hashlib.sha256((fields if isinstance(fields, str) else SEP.join(fields)).encode()).hexdigest()
 
 
@@ -148,7 +152,7 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     """Checks hash chains and signed checkpoints.
 
     ``rows``: iterable of (entry_id, fields, stored_hash) ordered by shard then seq, where
-    ``fields`` are the HASHED_FIELDS as text (a sequence, or one string joined by SEP).
+    ``fields`` are the HASHED_FIELDS as text (a sequence, or one string joined by SEP, or its UTF-8 bytes).
     ``checkpoints``: dicts with size, root, created_at,
     heads {shard: [seq, hash]}, signature, public_key. Returns (entries checked, problems), with
     at most the first problem of each shard, sorted by entry id.
@@ -161,7 +165,11 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     shard, expect_prev, expect_seq = None, GENESIS, 1
     for entry_id, fields, stored in rows:
         count += 1
-        head = fields.split(SEP, 3) if isinstance(fields, str) else fields
+        if isinstance(fields, bytes):  # UTF-8 as PostgreSQL streams it: no decoding of what is only hashed
+            head = fields.split(SEP_BYTES, 3)
+            head[2] = head[2].decode()
+        else:
+            head = fields.split(SEP, 3) if isinstance(fields, str) else fields
         this_shard, seq = int(head[0]), int(head[1])
         if this_shard != shard:
             shard, expect_prev, expect_seq = this_shard, GENESIS, 1

@@ -4,10 +4,10 @@ Runs without Django and without the server: it imports only ``waste.ledger``, th
 ``cryptography`` (through waste.ledger) and, for XLSX files, ``openpyxl``.
 
 Every export carries, for each row, its row number and the ledger entry's hashed fields and hash, and
-one proof object: the signed checkpoint (heads of every shard chain, and a Merkle root over every entry:
-one tree per shard in seq order, joined by a tree over the shards' roots), the Merkle nodes that complete the exported entries into that root, and a
-signed statement of the export (its columns, row count and a digest of its rows). The checks, in order,
-name the first row that fails:
+one proof object: the signed checkpoint (heads of every shard chain, and a Merkle root over every
+entry: one tree per shard in seq order, joined by a tree over the shards' roots), the Merkle nodes
+that complete the exported entries into that root, and a signed statement of the export (its
+columns, row count and a digest of its rows). The checks, in order, name the first row that fails:
 
 1. row numbers run 1, 2, 3 …: a jump names the deleted row, a repeat or step back the inserted one;
 2. each row's entry hash is recomputed from its fields (an edited row), its batch code and ledger-sourced

@@ -127,3 +127,28 @@ def test_it_proves_a_sparse_export_sealed_incrementally(city, catalogs, settings
     assert "#zw-node " in path.read_text()
     result = run_verifier(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.postgis
+def test_it_verifies_entries_whose_data_holds_backslashes_quotes_and_newlines(city):
+    with transaction.atomic():
+        ledger_append(
+            events=[
+                NewEvent(
+                    event_type="signed",
+                    organisation=city.generator_org,
+                    event_time=timezone.now(),
+                    stream="odd-text",
+                    data={"note": 'C:\\drums\\"7"\nsecond line\ttab 天津'},
+                )
+            ]
+        )
+    ledger_seal()
+
+    call_command("verify_ledger")  # raises CommandError on any problem
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL zerowaste.ledger_maintenance = 'on'")
+        cursor.execute("UPDATE waste_ledgerentry SET data = replace(data, 'drums', 'drum') WHERE batch_code = ''")
+    with pytest.raises(CommandError, match="edited"):
+        call_command("verify_ledger")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 
 from waste import ledger
@@ -37,12 +39,27 @@ PG_FIELDS_SQL = (
 )
 
 
+# COPY's text format escapes only backslash and these control characters; canonical JSON and the other
+# fields never hold the raw characters, so a row with a backslash is rare and takes the slow path.
+_COPY_ESCAPES = re.compile(rb"\\(.)")
+_COPY_CHARS = {b"\\": b"\\", b"n": b"\n", b"t": b"\t", b"r": b"\r", b"b": b"\b", b"f": b"\f", b"v": b"\v"}
+
+
+def _copy_unescape(text: bytes) -> bytes:
+    return _COPY_ESCAPES.sub(lambda m: _COPY_CHARS.get(m.group(1), m.group(1)), text)
+
+
 def _pg_rows():
     with connection.cursor() as django_cursor, django_cursor.connection.cursor() as cursor:
-        # COPY streams rows as fast as the server renders them; memory stays flat.
+        # COPY streams rows as fast as the server renders them; memory stays flat. The rows are split
+        # by hand rather than parsed by psycopg: the fields are only hashed, so they stay UTF-8 bytes
+        # (one CopyData message per row, ending in a newline).
         with cursor.copy(f"COPY ({PG_FIELDS_SQL}) TO STDOUT") as copy:
-            for entry_id, fields, digest in copy.rows():
-                yield int(entry_id), fields, digest
+            for chunk in copy:
+                entry_id, fields, digest = bytes(chunk)[:-1].split(b"\t")
+                if b"\\" in fields:
+                    fields = _copy_unescape(fields)
+                yield int(entry_id), fields, digest.decode()
 
 
 def ledger_rows(*, chunk_size: int = 20000):
