@@ -211,9 +211,8 @@ def ledger_seal() -> LedgerCheckpoint:
 
 
 def _frontiers_locked() -> dict[int, LedgerFrontier]:
-    LedgerFrontier.objects.bulk_create(
-        [LedgerFrontier(shard=s) for s in range(settings.LEDGER_SHARDS)], ignore_conflicts=True
-    )
+    shards = LedgerHead.objects.values_list("shard", flat=True)
+    LedgerFrontier.objects.bulk_create([LedgerFrontier(shard=s) for s in shards], ignore_conflicts=True)
     return {f.shard: f for f in LedgerFrontier.objects.select_for_update().order_by("shard")}
 
 
@@ -224,7 +223,7 @@ def _frontiers_advance(
     shard, all in one query), saves the frontiers, and returns every shard's (size, root)."""
     streams = {}
     for shard, (seq, _) in heads.items():
-        frontier = frontiers.get(shard) or LedgerFrontier(shard=shard)
+        frontier = frontiers[shard]
         if seq < frontier.size:
             raise RuntimeError(f"shard {shard} holds {seq} entries but {frontier.size} were sealed: run verify_ledger")
         streams[shard] = verify.MerkleStream.resume(frontier.nodes)
@@ -241,7 +240,7 @@ def _frontiers_advance(
     for shard, (seq, _) in heads.items():
         if streams[shard].count != seq:
             raise RuntimeError(f"shard {shard} has gaps below its head: run verify_ledger")
-        frontier = frontiers.get(shard) or LedgerFrontier(shard=shard)
+        frontier = frontiers[shard]
         if frontier.size != seq:
             frontier.size, frontier.nodes = seq, streams[shard].frontier()
             changed.append(frontier)
