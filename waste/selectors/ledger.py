@@ -56,7 +56,7 @@ def _pg_rows():
         # (one CopyData message per row, ending in a newline).
         with cursor.copy(f"COPY ({PG_FIELDS_SQL}) TO STDOUT") as copy:
             for chunk in copy:
-                entry_id, fields, digest = bytes(chunk)[:-1].split(b"\t")
+                entry_id, fields, digest = bytes(chunk[:-1]).split(b"\t")
                 if b"\\" in fields:
                     fields = _copy_unescape(fields)
                 yield int(entry_id), fields, digest.decode()
