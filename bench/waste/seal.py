@@ -5,8 +5,9 @@ PostgreSQL/PostGIS only, at production durability (see bench.database). Builds i
 (bench.waste.ledger_load) up to each of ``--sizes`` and, at each size:
 
 1. seals once (catching up), then ``--repeat`` times appends ``--new`` entries and times
-   ``ledger_seal()``: seconds per 10,000 new entries. The target: the figure at the largest size
-   is within 2x of the figure at the smallest (a seal costs what was added, not what is there);
+   ``ledger_seal()`` (the last one with the ledger at that size): seconds per 10,000 new entries.
+   The target: the figure at the largest size is within 2x of the figure at the smallest (a seal
+   costs what was added, not what is there);
 2. times the full recomputation of the entries root (what every seal cost before the frontiers)
    and checks that it equals the root the incremental seal signed.
 
@@ -91,8 +92,8 @@ def run_seal_bench(
 
     if connection.vendor != "postgresql":
         raise CommandError("bench seal measures PostgreSQL/PostGIS only: set DATABASE_URL=postgis://…")
-    if not sizes or sizes != sorted(sizes) or sizes[0] < 1 or new < 1 or repeat < 1:
-        raise CommandError("--sizes must increase from at least 1; --new and --repeat must be positive")
+    if not sizes or sizes != sorted(sizes) or new < 1 or repeat < 1 or sizes[0] <= new * repeat:
+        raise CommandError("--sizes must increase, each above --new x --repeat; --new and --repeat must be positive")
     db = dict(settings.DATABASES["default"])
     name = db_name or f"{db['NAME']}_bench_seal"
     if name == db["NAME"]:
@@ -125,9 +126,10 @@ def run_seal_bench(
             loaded += rows
 
         for size in sizes:
-            if size > loaded:
+            start_at = max(size - new * repeat, loaded)  # the timed seals end with the ledger at ``size``
+            if start_at > loaded:
                 t0 = time.perf_counter()
-                grow(size - loaded)
+                grow(start_at - loaded)
                 with pg(db, name) as conn:
                     conn.execute("ANALYZE waste_ledgerentry")
                 say(f"loaded the ledger to {loaded:,} entries in {time.perf_counter() - t0:.1f} s")
