@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from waste.errors import AppError
 
 
@@ -25,5 +27,5 @@ def site_or_error(pk, field: str = "site"):
     from waste.models import Site
 
     return row_or_error(
-        Site.objects.select_related("organisation"), pk, field, message="No such site.", code="unknown_site"
+        Site.objects.select_related("organisation"), pk, field, message=_("No such site."), code="unknown_site"
     )
