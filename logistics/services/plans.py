@@ -281,7 +281,7 @@ def _round_trip(dur, a: int, b: int) -> int:
 def plan_solve(plan: RoutePlan) -> dict:
     plan_progress(plan.id, 2, "building distance matrices")
     built = plan_build(plan)
-    plan_progress(plan.id, 10, f"solving {len(built.problem.pickups)} pickups")
+    plan_progress(plan.id, 10, "solving pickups")
     request = plan.request
     solver = get_solver(request.get("solver", "pyvrp"))
 

@@ -165,46 +165,61 @@ def _parse_rows(
 
     for line, record in rows:
         if record.pop("__overflow__", None):
-            err(line, "row", "more cells than header columns.")
+            err(line, "row", _("more cells than header columns."))
             continue
         raw_code = cell(record, "code")
         code = code_canonical(key, raw_code) if raw_code else None
         if not raw_code:
-            err(line, "code", "the code is empty.")
+            err(line, "code", _("the code is empty."))
         elif code is None:
-            err(line, "code", f"{raw_code!r} is not a valid {key} code.")
+            err(line, "code", _("%(code)s is not a valid %(key)s code.") % {"code": repr(raw_code), "key": key})
         elif code in seen:
-            err(line, "code", f"code {code} repeats row {seen[code]}.")
+            err(line, "code", _("code %(code)s repeats row %(row)s.") % {"code": code, "row": seen[code]})
         else:
             seen[code] = line
 
         name = cell(record, "name")
         if not name:
-            err(line, "name", "the name is empty.")
+            err(line, "name", _("the name is empty."))
 
         traits, bad_traits = _traits(cell(record, "hazard_traits"))
         if bad_traits:
             err(
                 line,
                 "hazard_traits",
-                f"unknown hazard trait(s) {', '.join(bad_traits)}; allowed: {', '.join(HAZARD_TRAITS)}.",
+                _("unknown hazard trait(s) %(traits)s; allowed: %(allowed)s.")
+                % {"traits": ", ".join(bad_traits), "allowed": ", ".join(HAZARD_TRAITS)},
             )
 
         if "is_hazardous" in mapping:
             hazardous = _bool(cell(record, "is_hazardous"))
             if hazardous is None:
-                err(line, "is_hazardous", f"{cell(record, 'is_hazardous')!r} is not true or false.")
+                err(
+                    line,
+                    "is_hazardous",
+                    _("%(value)s is not true or false.") % {"value": repr(cell(record, "is_hazardous"))},
+                )
                 hazardous = False
         else:
             hazardous = bool(traits)
 
         display = cell(record, "display_code")
         if key == "eu-low" and display and display.endswith("*") != hazardous:
-            err(line, "display_code", f"{display!r} disagrees with is_hazardous={hazardous}.")
+            err(
+                line,
+                "display_code",
+                _("%(display)s disagrees with is_hazardous=%(hazardous)s.")
+                % {"display": repr(display), "hazardous": hazardous},
+            )
 
         parent = re.sub(r"\s+", "", cell(record, "parent_code")).upper()
         if key == "cn-hw" and code and parent and parent != f"HW{code[-2:]}":
-            err(line, "parent_code", f"code {code} belongs to HW{code[-2:]}, not {parent}.")
+            err(
+                line,
+                "parent_code",
+                _("code %(code)s belongs to %(category)s, not %(parent)s.")
+                % {"code": code, "category": f"HW{code[-2:]}", "parent": parent},
+            )
 
         if code is None or not name:
             continue

@@ -169,7 +169,10 @@ def _pin_check(*, consignor: Organisation, signer: str, pin: str) -> Membership:
     locked = failures >= settings.PIN_FAILURE_LIMIT
     Membership.objects.filter(pk=membership.pk).update(pin_failures=failures, pin_locked=locked)
     raise AppError.field(
-        "pin", "Wrong PIN." + (" The PIN is now locked." if locked else ""), code="wrong_pin", status=403
+        "pin",
+        _("Wrong PIN. The PIN is now locked.") if locked else _("Wrong PIN."),
+        code="wrong_pin",
+        status=403,
     )
 
 

@@ -28,7 +28,7 @@ def identifier_normalise(*, scheme: str, identifier: str, field: str = "identifi
         if scheme == IdScheme.EU_VAT:
             return vat.validate(raw)
     except StdnumError as exc:
-        names = {IdScheme.CN_USCC: "unified social credit code", IdScheme.EU_VAT: "EU VAT number"}
+        names = {IdScheme.CN_USCC: _("unified social credit code"), IdScheme.EU_VAT: _("EU VAT number")}
         raise AppError.field(
             field, _("Invalid %(names)s: %(exc)s.") % {"names": names[scheme], "exc": exc}, code="invalid_identifier"
         ) from exc
