@@ -50,7 +50,7 @@ class _UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return parsed.astimezone(UTC)
         except OverflowError as exc:
-            raise FormValidationError("Date and time out of range.") from exc
+            raise FormValidationError(_("Date and time out of range.")) from exc
 
 
 class IsoDateTimeFilter(filters.IsoDateTimeFilter):

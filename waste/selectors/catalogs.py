@@ -130,7 +130,7 @@ def waste_code_normalise(raw: object, *, field: str = "waste_code") -> tuple[str
         if code:
             return key, code
     examples = ", ".join(EXAMPLES[k] for k in WASTE_CATALOGS)
-    shown = repr(raw) if text else "an empty value"
+    shown = repr(raw) if text else _("an empty value")
     raise AppError.field(
         field,
         _("%(shown)s is not a waste code. Expected a code such as %(examples)s.")
