@@ -92,3 +92,30 @@ def test_it_has_every_marked_string_in_the_catalogue(app, domain, tmp_path):
         f"{len(missing)} marked strings are not in {po.relative_to(REPO)}; run "
         f"`django-admin makemessages -l zh_Hans` in {app}/ and translate them: {missing}"
     )
+
+
+def test_it_fills_every_placeholder_of_every_marked_string():
+    """``_("… %(name)s …") % {...}`` with a key missing or extra is a KeyError at run time: a 500."""
+    import ast
+    import re
+
+    wrong = []
+    for app in APPS:
+        for path in (REPO / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)):
+                    continue
+                call, values = node.left, node.right
+                if not (
+                    isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and isinstance(values, ast.Dict)
+                ):
+                    continue
+                if call.func.id not in {"_", "gettext", "gettext_lazy", "pgettext", "gettext_noop"}:
+                    continue
+                text = call.args[-1] if call.args else None
+                if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                    names = set(re.findall(r"%\((\w+)\)", text.value))
+                    keys = {k.value for k in values.keys if isinstance(k, ast.Constant)}
+                    if names != keys:
+                        wrong.append(f"{path.relative_to(REPO)}:{node.lineno} {sorted(names ^ keys)}")
+    assert not wrong, wrong

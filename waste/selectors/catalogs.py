@@ -225,7 +225,7 @@ def catalog_entry_lookup(
     if catalog is None:
         msg = _("No version of catalog %(key)s is in force on %(on)s; cannot check %(shown)s.") % {
             "key": key,
-            "isoformat": on.isoformat(),
+            "on": on.isoformat(),
             "shown": shown,
         }
         raise AppError.field(field, msg, code="unknown_code")
