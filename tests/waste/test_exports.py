@@ -67,7 +67,7 @@ def test_it_writes_the_chronological_record_and_the_regulators_register(city, ca
         ("picked_up", h.a),
         ("treated", h.b),
     ]
-    assert record[2]["destination"] == city.plant.name and record[2]["transport"] == "road"
+    assert record[2]["destination"] == city.plant.name and record[2]["transport"] == "公路 / road"
     register = csv_rows(export_file(client_for(city.regulator), kind="register", format="csv"))
     types = [r["entry_event_type"] for r in register]
     assert types.count("generated") == 2 and types.count("treated") == 2 and "received" in types
@@ -183,6 +183,8 @@ def test_it_heads_the_csv_columns_in_chinese_with_english_and_lists_all_five_tab
         "废物代码 / Waste code",
     ]
     assert "数量（千克） / Quantity (kg)" in header and "转移联单编号 / Manifest number" in header
+    [row] = [next(csv.reader([line])) for line in lines[1:] if not line.startswith("#")]
+    assert row[header.index("是否危险废物 / Hazardous")] == "是 / yes"
     tables = [line.split()[1:3] for line in lines if line.startswith("#zw-table ")]
     assert tables == [
         ["generation", "rows=1"],

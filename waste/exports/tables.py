@@ -178,7 +178,7 @@ def _display(table: str, entry: LedgerEntry, manifests: Manifests) -> dict:
         "waste_code": waste.display_code if waste else "",
         "waste_name": waste.name if waste else "",
         "category": (waste.parent_code or waste.code) if waste else "",
-        "hazardous": ("yes" if waste.is_hazardous else "no") if waste else "",
+        "hazardous": ("是 / yes" if waste.is_hazardous else "否 / no") if waste else "",
         "quantity_kg": quantity,
         "quantity_source": source,
         "site": site,
@@ -187,7 +187,7 @@ def _display(table: str, entry: LedgerEntry, manifests: Manifests) -> dict:
         "carrier": manifest.get("carriers", ""),
         "manifest": data.get("manifest", ""),
         "operation": operation,
-        "transport": "road" if manifest else "",
+        "transport": "公路 / road" if manifest else "",
         "origin": manifest.get("from_site", site if entry.event_type in ("generated", "treated") else ""),
         "destination": manifest.get("to_site", ""),
     }
