@@ -94,7 +94,9 @@ def pickup_create_for_batches(
         if batch is None:
             errors[f"codes.{index}"] = [_("No such batch.")]
         elif batch.status not in AWAITING_PICKUP or batch.current_site is None:
-            errors[f"codes.{index}"] = [_("The batch is %(status)s, not awaiting pickup.") % {"status": batch.status}]
+            errors[f"codes.{index}"] = [
+                _("The batch is %(status)s, not awaiting pickup.") % {"status": batch.get_status_display()}
+            ]
         elif Pickup.objects.filter(batch=batch, status__in=(PickupStatus.OPEN, PickupStatus.DISPATCHED)).exists():
             errors[f"codes.{index}"] = [_("The batch already has an open pickup request.")]
         elif waste_class and waste_class != WasteClass.HAZARDOUS and batch.is_hazardous:

@@ -86,7 +86,7 @@ def _pickups_for(
         if p is None or p.hauler_id not in (None, hauler.id):
             errors[f"pickups.{i}"] = [_("No such pickup for this hauler.")]
         elif p.status not in (PickupStatus.OPEN, PickupStatus.DISPATCHED):
-            errors[f"pickups.{i}"] = [_("The pickup is %(status)s.") % {"status": p.status}]
+            errors[f"pickups.{i}"] = [_("The pickup is %(status)s.") % {"status": p.get_status_display()}]
     if errors:
         raise AppError(_("Some pickups cannot be planned."), code="invalid", fields=errors)
     return list(dict.fromkeys(ids))

@@ -36,7 +36,8 @@ def plan_dispatch(*, user, plan: RoutePlan, drivers: dict[str, str] | None = Non
     plan = RoutePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.DONE:
         raise Conflict(
-            _("The plan is %(status)s; only a finished plan can be dispatched.") % {"status": plan.status},
+            _("The plan is %(status)s; only a finished plan can be dispatched.")
+            % {"status": plan.get_status_display()},
             code="not_done",
         )
     if plan.trips.exists():
@@ -112,7 +113,7 @@ def _stop_for_update(*, user, trip: Trip, sequence: int) -> TripStop:
     if stop.kind != StopKind.PICKUP:
         raise AppError.field("sequence", _("Only pickup stops can be completed or failed."))
     if stop.status != StopStatus.PENDING:
-        raise Conflict(_("The stop is already %(status)s.") % {"status": stop.status}, code="stop_closed")
+        raise Conflict(_("The stop is already %(status)s.") % {"status": stop.get_status_display()}, code="stop_closed")
     return stop
 
 

@@ -135,13 +135,18 @@ class Alert(models.Model):
 
 def alert_text(message_id: str, params: dict) -> str:
     """gettext(message_id) % params, with an event type shown by its translated label."""
+    if not params:  # a rule of another app may hand a finished text
+        return gettext(message_id)
     values = dict(params)
     if values.get("event_type") in EventType.values:
         values["event_type"] = EventType(values["event_type"]).label
     try:
         return gettext(message_id) % values
     except (KeyError, TypeError, ValueError):  # a translation naming a parameter the text lacks
-        return message_id % values
+        try:
+            return message_id % values
+        except (KeyError, TypeError, ValueError):
+            return message_id
 
 
 class Webhook(models.Model):
