@@ -151,3 +151,13 @@ def test_it_falls_back_to_the_citys_language_without_accept_language(city, setti
     response = APIClient().get("/api/v1/me/")
 
     assert response.json()["error"]["message"] == "身份认证信息未提供。"
+
+
+def test_it_refuses_an_expired_or_unknown_token_in_chinese(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + "0" * 64)
+
+    zh, en, status = both_languages(lambda language: client.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE=language))
+
+    assert status == 401
+    assert (zh["message"], en["message"]) == ("认证令牌无效。", "Invalid token.")
