@@ -18,6 +18,6 @@ def in_language(language: str, text: str | Promise, params: dict | None = None) 
 
 
 def both(text: str | Promise, params: dict | None = None, sep: str = " / ") -> str:
-    """ "中文 / English"; just one of them when they are the same."""
+    """Both languages, Chinese first: ``中文 / English`` (just one when they are the same)."""
     zh, en = in_language(CHINESE, text, params), in_language(ENGLISH, text, params)
     return zh if zh == en else f"{zh}{sep}{en}"
