@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LogisticsConfig(AppConfig):
     name = "logistics"
-    verbose_name = "Logistics"
+    verbose_name = _("Logistics")
     default_auto_field = "django.db.models.BigAutoField"
 
     def seed_demo(self, city) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waste.models import Batch, Organisation, Site
 
 
 class WasteClass(models.TextChoices):
-    GENERAL = "general", "General (disposal or treatment)"
-    RECYCLABLE = "recyclable", "Recyclable (to a recycler)"
-    HAZARDOUS = "hazardous", "Hazardous (to a permitted site; licence needed)"
+    GENERAL = "general", _("General (disposal or treatment)")
+    RECYCLABLE = "recyclable", _("Recyclable (to a recycler)")
+    HAZARDOUS = "hazardous", _("Hazardous (to a permitted site; licence needed)")
 
 
 class HaulerLicence(models.Model):
@@ -75,10 +77,10 @@ class Vehicle(models.Model):
 
 
 class PickupStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DISPATCHED = "dispatched", "On a trip"
-    DONE = "done", "Collected"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", pgettext_lazy("pickup status", "Open")
+    DISPATCHED = "dispatched", _("On a trip")
+    DONE = "done", _("Collected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Pickup(models.Model):
@@ -120,10 +122,10 @@ class Pickup(models.Model):
 
 
 class PlanStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class RoutePlan(models.Model):
@@ -152,9 +154,9 @@ class RoutePlan(models.Model):
 
 
 class TripStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    DONE = "done", "Done"
-    REPLANNED = "replanned", "Replanned"
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Done")
+    REPLANNED = "replanned", _("Replanned")
 
 
 class Trip(models.Model):
@@ -176,15 +178,15 @@ class Trip(models.Model):
 
 
 class StopKind(models.TextChoices):
-    PICKUP = "pickup", "Pickup"
-    UNLOAD = "unload", "Unload at destination"
+    PICKUP = "pickup", _("Pickup")
+    UNLOAD = "unload", _("Unload at destination")
 
 
 class StopStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    REPLANNED = "replanned", "Moved to another trip"
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    REPLANNED = "replanned", _("Moved to another trip")
 
 
 class TripStop(models.Model):

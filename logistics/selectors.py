@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from logistics.models import HaulerLicence, Pickup, RoutePlan, Trip, Vehicle
 from waste.errors import NotFound
@@ -26,14 +27,14 @@ def pickup_list(*, user):
 def plan_get(*, user, plan_id: int) -> RoutePlan:
     plan = visible_to(RoutePlan.objects.select_related("hauler"), user).filter(id=plan_id).first()
     if plan is None:
-        raise NotFound("No such route plan.", code="not_found")
+        raise NotFound(_("No such route plan."), code="not_found")
     return plan
 
 
 def trip_get(*, user, trip_id: int) -> Trip:
     trip = visible_to(Trip.objects.select_related("vehicle__organisation", "driver"), user).filter(id=trip_id).first()
     if trip is None:
-        raise NotFound("No such trip.", code="not_found")
+        raise NotFound(_("No such trip."), code="not_found")
     return trip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -28,7 +29,7 @@ def _site_visible(request, site_id: int, field: str = "site") -> Site:
         visible_to(Site.objects.select_related("organisation"), request.user),
         site_id,
         field,
-        message="No such site.",
+        message=_("No such site."),
         code="unknown_site",
         status=404,
     )
@@ -149,9 +150,9 @@ class MassBalanceApi(APIView):
 
         def validate(self, attrs):
             if attrs["date_to"] < attrs["date_from"]:
-                raise serializers.ValidationError({"to": ["Is before from."]})
+                raise serializers.ValidationError({"to": [_("Is before from.")]})
             if (attrs["date_to"] - attrs["date_from"]).days > 3 * 366:
-                raise serializers.ValidationError({"to": ["A mass balance covers at most three years."]})
+                raise serializers.ValidationError({"to": [_("A mass balance covers at most three years.")]})
             return attrs
 
     @extend_schema(
@@ -165,7 +166,7 @@ class MassBalanceApi(APIView):
     def get(self, request):
         unknown = sorted(set(request.query_params) - {"site", "from", "to", "format"})
         if unknown:
-            raise AppError("Unknown query parameters.", fields={k: ["Unknown query parameter."] for k in unknown})
+            raise AppError(_("Unknown query parameters."), fields={k: [_("Unknown query parameter.")] for k in unknown})
         params = {
             "site": request.query_params.get("site"),
             "date_from": request.query_params.get("from"),
@@ -246,7 +247,7 @@ class CapacityListCreateApi(generics.ListAPIView):
         values = dict(data.validated_data)
         site = Site.objects.select_related("organisation").filter(pk=values.pop("site")).first()
         if site is None:
-            raise NotFound.field("site", "No such site.", code="unknown_site")
+            raise NotFound.field("site", _("No such site."), code="unknown_site")
         capacity = services.capacity_create(user=request.user, site=site, **values)
         return Response(CapacityOutput(capacity).data, status=201)
 
@@ -259,10 +260,10 @@ class MatchesApi(APIView):
     def get(self, request):
         unknown = sorted(set(request.query_params) - {"batch", "format"})
         if unknown:
-            raise AppError("Unknown query parameters.", fields={k: ["Unknown query parameter."] for k in unknown})
+            raise AppError(_("Unknown query parameters."), fields={k: [_("Unknown query parameter.")] for k in unknown})
         code = request.query_params.get("batch")
         if not code:
-            raise AppError.field("batch", "Name the batch: ?batch=<code>.", code="required")
+            raise AppError.field("batch", _("Name the batch: ?batch=<code>."), code="required")
         batch = services.batch_visible_get(user=request.user, code=code)
         return Response(selectors.matches_for(batch=batch))
 
@@ -333,7 +334,7 @@ class OfferClaimApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: OfferOutput})
     def post(self, request, pk: int):
         if not selectors.offer_addressable(user=request.user, pk=pk):
-            raise NotFound.field("offer", "No such offer.", code="unknown_offer")
+            raise NotFound.field("offer", _("No such offer."), code="unknown_offer")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         claim = services.offer_claim(user=request.user, offer_id=pk, capacity_id=data.validated_data["capacity"])

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RecyclingConfig(AppConfig):
     name = "recycling"
-    verbose_name = "Recycling and treatment"
+    verbose_name = _("Recycling and treatment")
     default_auto_field = "django.db.models.BigAutoField"
 
     def seed_demo(self, city) -> None:

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waste.models import Batch, LedgerEntry, Organisation, Site
 
@@ -29,8 +31,8 @@ class TreatmentRecord(models.Model):
 
 
 class OutputKind(models.TextChoices):
-    SECONDARY = "secondary", "Secondary material"
-    RESIDUE = "residue", "Residue"
+    SECONDARY = "secondary", _("Secondary material")
+    RESIDUE = "residue", _("Residue")
 
 
 class TreatmentOutput(models.Model):
@@ -71,9 +73,9 @@ class RecyclerCapacity(models.Model):
 
 
 class OfferStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLAIMED = "claimed", "Claimed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    OPEN = "open", pgettext_lazy("offer status", "Open")
+    CLAIMED = "claimed", _("Claimed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class BatchOffer(models.Model):

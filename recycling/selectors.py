@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from recycling.models import BatchOffer, OfferStatus, RecyclerCapacity, TreatmentRecord
 from recycling.services import batch_weight, capacity_covers
@@ -338,7 +339,10 @@ def matches_for(*, batch: Batch, on: dt.date | None = None) -> dict:
         if remaining >= quantity:
             fitting.append((score, row))
         else:
-            row["reason"] = f"remaining capacity {remaining.quantize(KG)} kg is less than the batch's {quantity} kg"
+            row["reason"] = _("remaining capacity %(remaining)s kg is less than the batch's %(quantity)s kg") % {
+                "remaining": remaining.quantize(KG),
+                "quantity": quantity,
+            }
             short.append((score, row))
     ranked = [row for _, row in sorted(fitting, key=lambda p: -p[0])] + [
         row for _, row in sorted(short, key=lambda p: -p[0])
@@ -354,9 +358,9 @@ def matches_for(*, batch: Batch, on: dt.date | None = None) -> dict:
         "weights": {k: str(v) for k, v in MATCH_WEIGHTS.items()},
         "scoring": {
             "distance": f"1 / (1 + km / {DISTANCE_SCALE_KM})",
-            "price": "(price - lowest) / (highest - lowest) among the candidates; 1 if all equal",
-            "capacity": "(remaining - batch) / remaining, 0 when the batch does not fit",
-            "score": "sum of weight x value; capacities the batch does not fit are listed after",
+            "price": _("(price - lowest) / (highest - lowest) among the candidates; 1 if all equal"),
+            "capacity": _("(remaining - batch) / remaining, 0 when the batch does not fit"),
+            "score": _("sum of weight x value; capacities the batch does not fit are listed after"),
         },
         "matches": ranked,
     }

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, F, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from recycling.models import BatchOffer, Claim, OfferStatus, RecyclerCapacity, TreatmentOutput, TreatmentRecord
 from waste.codes import batch_code_new
@@ -39,20 +40,24 @@ def batch_visible_get(*, user, code: str, field: str = "batch") -> Batch:
     """The batch if the user may see it; another organisation's batch is as unknown as a missing one."""
     batch = batch_get(code, field=field)
     if not visible_to(Batch.objects.filter(pk=batch.pk), user).exists():
-        raise NotFound.field(field, "No batch with this code.", code="unknown_batch")
+        raise NotFound.field(field, _("No batch with this code."), code="unknown_batch")
     return batch
 
 
 def _plant_check(*, user, batch: Batch) -> Site:
     site = batch.current_site
     if site is None or batch.status == BatchStatus.IN_TRANSIT:
-        raise Conflict.field("batch", "The batch is in transit; treat it where it is received.", code="not_here")
+        raise Conflict.field("batch", _("The batch is in transit; treat it where it is received."), code="not_here")
     if batch.holder_id != site.organisation_id:
-        raise Conflict.field("batch", f"{batch.code} has not been accepted at {site.name}.", code="not_here")
+        raise Conflict.field(
+            "batch",
+            _("%(code)s has not been accepted at %(name)s.") % {"code": batch.code, "name": site.name},
+            code="not_here",
+        )
     if not user.is_superuser and site.organisation_id not in user_organisation_ids(user):
         raise AppError.field(
             "batch",
-            "Only the organisation running the site that holds this batch can treat it.",
+            _("Only the organisation running the site that holds this batch can treat it."),
             code="not_holder",
             status=403,
         )
@@ -63,19 +68,19 @@ def _plant_check(*, user, batch: Batch) -> Site:
 def _balance_check(*, quantity_kg: Decimal, losses_kg: Decimal, outputs: list[Output]) -> None:
     quantity_check(quantity_kg, "quantity_kg")
     if losses_kg < 0:
-        raise AppError.field("losses_kg", "Must be zero or more.")
+        raise AppError.field("losses_kg", _("Must be zero or more."))
     fields: dict[str, list[str]] = {}
     for i, out in enumerate(outputs):
         if out.quantity_kg <= 0:
-            fields[f"outputs.{i}.quantity_kg"] = ["Must be greater than zero."]
+            fields[f"outputs.{i}.quantity_kg"] = [_("Must be greater than zero.")]
     if fields:
-        raise AppError("Output quantities must be greater than zero.", fields=fields)
+        raise AppError(_("Output quantities must be greater than zero."), fields=fields)
     accounted = sum((o.quantity_kg for o in outputs), Decimal(0)) + losses_kg
     if accounted > quantity_kg:
-        message = (
-            f"Outputs and losses add up to {accounted} kg, more than the {quantity_kg} kg treated: "
+        message = _(
+            "Outputs and losses add up to %(accounted)s kg, more than the %(quantity_kg)s kg treated: "
             "a treatment cannot create mass."
-        )
+        ) % {"accounted": accounted, "quantity_kg": quantity_kg}
         raise AppError(message, code="unbalanced", fields={"outputs": [message]})
 
 
@@ -105,13 +110,18 @@ def treatment_record(
     if not final and outputs:
         raise AppError.field(
             "outputs",
-            f"{operation} is an interim operation: the batch awaits its final fate and produces no outputs yet.",
+            _("%(operation)s is an interim operation: the batch awaits its final fate and produces no outputs yet.")
+            % {"operation": operation},
             code="interim",
         )
     if batch.status in TERMINAL:
-        raise Conflict.field("batch", f"{batch.code} is {batch.get_status_display().lower()}.", code="not_allowed")
+        raise Conflict.field(
+            "batch",
+            _("%(code)s is %(lower)s.") % {"code": batch.code, "lower": batch.get_status_display().lower()},
+            code="not_allowed",
+        )
     if treated_at < batch.generated_at:
-        raise AppError.field("treated_at", "Is before the batch was generated.", code="out_of_order")
+        raise AppError.field("treated_at", _("Is before the batch was generated."), code="out_of_order")
     _balance_check(quantity_kg=quantity_kg, losses_kg=losses_kg, outputs=outputs)
     specs = [
         OutputSpec(
@@ -181,7 +191,7 @@ def treatment_record(
 def codes_canonical(*, codes: list[str], on: date, field: str = "codes") -> list[str]:
     """Waste codes or categories (HW08, SW17, HH-R) in their canonical form; unknown ones refused."""
     if not codes:
-        raise AppError.field(field, "List at least one waste code or category.")
+        raise AppError.field(field, _("List at least one waste code or category."))
     out = []
     for i, raw in enumerate(codes):
         entry = catalog_entry_lookup(code=raw, on=on, field=f"{field}.{i}")
@@ -203,11 +213,15 @@ def capacity_create(
 ) -> RecyclerCapacity:
     membership_require(user=user, organisation=site.organisation, roles=CAPACITY_ROLES, field="site")
     if not site.active:
-        raise AppError.field("site", "This site is not active.")
+        raise AppError.field("site", _("This site is not active."))
     if period_end < period_start:
-        raise AppError.field("period_end", "Ends before the period starts.")
+        raise AppError.field("period_end", _("Ends before the period starts."))
     if capacity_kg <= 0 or capacity_kg > MAX_CAPACITY_KG:
-        raise AppError.field("capacity_kg", f"Must be greater than zero and at most {MAX_CAPACITY_KG:,} kg.")
+        raise AppError.field(
+            "capacity_kg",
+            _("Must be greater than zero and at most %(max_capacity_kg)s kg.")
+            % {"max_capacity_kg": format(MAX_CAPACITY_KG, ",")},
+        )
     return RecyclerCapacity.objects.create(
         organisation=site.organisation,
         site=site,
@@ -235,15 +249,19 @@ def offer_create(*, user, code: str) -> BatchOffer:
     membership_require(user=user, organisation=batch.holder, field="batch")
     if batch.status in TERMINAL or batch.status == BatchStatus.IN_TRANSIT:
         raise Conflict.field(
-            "batch", f"A batch that is {batch.get_status_display().lower()} cannot be offered.", code="not_allowed"
+            "batch",
+            _("A batch that is %(lower)s cannot be offered.") % {"lower": batch.get_status_display().lower()},
+            code="not_allowed",
         )
     if BatchOffer.objects.filter(batch=batch, status=OfferStatus.OPEN).exists():
-        raise Conflict.field("batch", f"{batch.code} is already on offer.", code="already_offered")
+        raise Conflict.field("batch", _("%(code)s is already on offer.") % {"code": batch.code}, code="already_offered")
     try:
         with transaction.atomic():
             return BatchOffer.objects.create(batch=batch, organisation=batch.holder)
     except IntegrityError as exc:  # a concurrent offer of the same batch won the race
-        raise Conflict.field("batch", f"{batch.code} is already on offer.", code="already_offered") from exc
+        raise Conflict.field(
+            "batch", _("%(code)s is already on offer.") % {"code": batch.code}, code="already_offered"
+        ) from exc
 
 
 @transaction.atomic
@@ -253,23 +271,27 @@ def offer_claim(*, user, offer_id: int, capacity_id: int) -> Claim:
     recyclers can never both take the same offer nor both book the last tonne."""
     offer = BatchOffer.objects.select_related("batch", "batch__waste").filter(pk=offer_id).first()
     if offer is None:
-        raise NotFound.field("offer", "No such offer.", code="unknown_offer")
+        raise NotFound.field("offer", _("No such offer."), code="unknown_offer")
     capacity = RecyclerCapacity.objects.select_related("organisation").filter(pk=capacity_id).first()
     if capacity is None or (not user.is_superuser and capacity.organisation_id not in user_organisation_ids(user)):
-        raise NotFound.field("capacity", "No such capacity of your organisation.", code="unknown_capacity")
+        raise NotFound.field("capacity", _("No such capacity of your organisation."), code="unknown_capacity")
     membership_require(user=user, organisation=capacity.organisation, roles=CAPACITY_ROLES, field="capacity")
     if offer.status != OfferStatus.OPEN:
-        raise Conflict.field("offer", f"This offer is {offer.get_status_display().lower()}.", code="not_open")
+        raise Conflict.field(
+            "offer", _("This offer is %(lower)s.") % {"lower": offer.get_status_display().lower()}, code="not_open"
+        )
     today = timezone.localdate()
     if not capacity.active or not capacity.period_start <= today <= capacity.period_end:
-        raise AppError.field("capacity", "This capacity is not active today.", code="inactive")
+        raise AppError.field("capacity", _("This capacity is not active today."), code="inactive")
     if not capacity_covers(capacity, offer.batch):
         raise AppError.field(
-            "capacity", f"This capacity does not accept {offer.batch.waste.display_code}.", code="not_accepted"
+            "capacity",
+            _("This capacity does not accept %(display_code)s.") % {"display_code": offer.batch.waste.display_code},
+            code="not_accepted",
         )
     quantity = batch_weight(offer.batch)
     if BatchOffer.objects.filter(pk=offer.pk, status=OfferStatus.OPEN).update(status=OfferStatus.CLAIMED) != 1:
-        raise Conflict.field("offer", "This offer was claimed by someone else.", code="not_open")
+        raise Conflict.field("offer", _("This offer was claimed by someone else."), code="not_open")
     q = Value(quantity, output_field=DecimalField(max_digits=16, decimal_places=3))
     booked = RecyclerCapacity.objects.filter(pk=capacity.pk, booked_kg__lte=F("capacity_kg") - q).update(
         booked_kg=F("booked_kg") + q
@@ -277,6 +299,8 @@ def offer_claim(*, user, offer_id: int, capacity_id: int) -> Claim:
     if booked != 1:
         # Raising rolls the offer back to open: the transaction is all or nothing.
         raise Conflict.field(
-            "capacity", f"Booking {quantity} kg goes beyond remaining capacity.", code="beyond_capacity"
+            "capacity",
+            _("Booking %(quantity)s kg goes beyond remaining capacity.") % {"quantity": quantity},
+            code="beyond_capacity",
         )
     return Claim.objects.create(offer=offer, capacity=capacity, quantity_kg=quantity, claimed_by=user)

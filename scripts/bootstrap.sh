@@ -12,7 +12,9 @@ esac
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-apt_run=(gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev)
+# gettext compiles the zh_Hans catalogues; fonts-wqy-zenhei is the CJK font embedded in every PDF
+# (TrueType outlines, which reportlab can embed; GPL-2 with a font-embedding exception).
+apt_run=(gdal-bin libsqlite3-mod-spatialite python3-venv python3-dev gettext fonts-wqy-zenhei)
 apt_test=(
   postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting redis-server
   chromium poppler-utils poppler-data osm2pgrouting osmium-tool docker-compose fonts-noto-cjk
@@ -34,6 +36,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get update -q
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# The translations: every app's .po compiled to .mo (not committed), again whenever a .po is newer.
+for po in */locale/*/LC_MESSAGES/django.po; do
+  [ -e "$po" ] || continue
+  mo=${po%.po}.mo
+  if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
+    msgfmt --check-format -o "$mo" "$po"
+  fi
+done
 
 # The venv must come from Debian's python: its sqlite3 module can load mod_spatialite.
 venv=.venv

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -9,6 +11,17 @@ from rest_framework.test import APIClient
 
 from tests.factories import ELSEWHERE_BBOX, jurisdiction_for, persona
 from waste.models import Role, SiteKind
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """Compile every app's zh_Hans catalogue that is newer than its .mo (they are not committed), before
+    any test loads translations: tests must read the catalogues as they are in the tree."""
+    for po in REPO.glob("*/locale/*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WasteConfig(AppConfig):
     name = "waste"
-    verbose_name = "Waste tracking"
+    verbose_name = _("Waste tracking")
     default_auto_field = "django.db.models.BigAutoField"

@@ -55,6 +55,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError, NotFound
 from waste.models import Batch, BatchLink, CatalogEntry, IndicatorInput, Jurisdiction, Organisation, Site
@@ -131,17 +132,21 @@ def indicator_scope(
         # A category (HW08, in its own catalog) stands for every code filed under it.
         entries = CatalogEntry.objects.filter(Q(catalog__key=key, code=canonical) | Q(parent_code=canonical))
         if not entries.exists():
-            raise AppError.field("code", f"No waste code or category {code!r} in the catalogs.", code="unknown_code")
+            raise AppError.field(
+                "code",
+                _("No waste code or category %(code)s in the catalogs.") % {"code": repr(code)},
+                code="unknown_code",
+            )
     superuser = user.is_superuser
     held = [] if superuser else _held(user)
     prefixes = [p for _, p in user_jurisdictions(user)] if not superuser else [""]
     sites, organisations, either, districts = None, None, False, []
     if district:
         if not (district.isdigit() and len(district) == 6):
-            raise AppError.field("district", "A district is a 6-digit GB/T 2260 code, e.g. 120110.")
+            raise AppError.field("district", _("A district is a 6-digit GB/T 2260 code, e.g. 120110."))
         if not any(district_prefix(district).startswith(p) for p in prefixes):
             raise AppError.field(
-                "district", "This district is not in your jurisdiction.", code="not_your_district", status=403
+                "district", _("This district is not in your jurisdiction."), code="not_your_district", status=403
             )
         exact = [j for j in held if j.district_code == district]
         sites = _jurisdiction_sites(exact) | Site.objects.filter(district_code__startswith=district_prefix(district))
@@ -149,12 +154,12 @@ def indicator_scope(
     if organisation is not None:
         org = Organisation.objects.filter(pk=organisation).first()
         if org is None:
-            raise NotFound.field("organisation", "No such organisation.", code="unknown_organisation")
+            raise NotFound.field("organisation", _("No such organisation."), code="unknown_organisation")
         member = superuser or org.pk in user_organisation_ids(user)
         if not member:
             if not held or not _jurisdiction_sites(held).filter(organisation=org).exists():
                 raise AppError.field(
-                    "organisation", "This enterprise is outside your scope.", code="out_of_scope", status=403
+                    "organisation", _("This enterprise is outside your scope."), code="out_of_scope", status=403
                 )
             sites = sites if sites is not None else _jurisdiction_sites(held)
         organisations = [org.pk]
@@ -347,7 +352,7 @@ def _rate(numerator: float, denominator: float, definition: str, **parts) -> dic
         "numerator_kg": round(numerator, 3),
         "denominator_kg": round(denominator, 3),
         "definition": definition,
-        **({"note": "Nothing generated or treated in the period: no rate."} if not denominator else {}),
+        **({"note": _("Nothing generated or treated in the period: no rate.")} if not denominator else {}),
         **{k: round(v, 3) for k, v in parts.items()},
     }
 
@@ -369,9 +374,12 @@ def value_added(*, scope: Scope, start: datetime.date, end: datetime.date) -> tu
             missing.append(str(year))
         total += sum(values, Decimal(0))
     if missing:
-        return None, f"No industrial value added (IndicatorInput '{VALUE_ADDED}') for {', '.join(missing)}."
+        return None, _("No industrial value added (IndicatorInput '%(name)s') for %(years)s.") % {
+            "name": VALUE_ADDED,
+            "years": ", ".join(missing),
+        }
     if total <= 0:
-        return None, "Industrial value added is zero."
+        return None, _("Industrial value added is zero.")
     return total, ""
 
 
@@ -427,9 +435,9 @@ def indicators_of(f: Flows, *, scope: Scope | None, date_from, date_to) -> dict:
     industrial = f.generated["general"] + f.generated["hazardous"]
     intensity: dict = {
         "value": None,
-        "unit": "t per 10,000 CNY",
+        "unit": _("t per 10,000 CNY"),
         "numerator_t": _t(industrial),
-        "definition": "industrial solid waste generated (t) ÷ industrial value added (10,000 CNY)",
+        "definition": _("industrial solid waste generated (t) ÷ industrial value added (10,000 CNY)"),
     }
     if scope is not None:
         va, note = value_added(scope=scope, start=date_from, end=date_to)
@@ -439,31 +447,31 @@ def indicators_of(f: Flows, *, scope: Scope | None, date_from, date_to) -> dict:
         else:
             intensity["note"] = note
     else:
-        intensity["note"] = "Value added is an input for the whole scope; not broken down by group."
+        intensity["note"] = _("Value added is an input for the whole scope; not broken down by group.")
     indicators = {
         "generation_intensity": intensity,
         "general_utilisation_rate": _rate(
             g_u + g_u_prior,
             f.generated["general"] + g_u_prior,
-            "general industrial utilised ÷ (generated + prior years' stock utilised)",
+            _("general industrial utilised ÷ (generated + prior years' stock utilised)"),
             prior_stock_utilised_kg=g_u_prior,
         ),
         "hazardous_utilisation_disposal_rate": _rate(
             h_u + h_u_prior + h_d + h_d_prior,
             f.generated["hazardous"] + h_u_prior + h_d_prior,
-            "hazardous (utilised + disposed) ÷ (generated + prior years' stock utilised and disposed)",
+            _("hazardous (utilised + disposed) ÷ (generated + prior years' stock utilised and disposed)"),
             prior_stock_kg=h_u_prior + h_d_prior,
         ),
         "household_recycling_rate": _rate(
             hh_r + hh_r_prior,
             f.generated["household"] + hh_r_prior,
-            "household waste recovered as materials (R2–R11) ÷ (generated + prior stock so recovered)",
+            _("household waste recovered as materials (R2–R11) ÷ (generated + prior stock so recovered)"),
             prior_stock_kg=hh_r_prior,
         ),
         "harmless_treatment_rate": _rate(
             hh_h + hh_h_prior,
             f.generated["household"] + hh_h_prior,
-            "household waste given a final R or D operation ÷ (generated + prior stock so treated)",
+            _("household waste given a final R or D operation ÷ (generated + prior stock so treated)"),
             prior_stock_kg=hh_h_prior,
         ),
     }

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from waste.documents import LabelData
-from waste.models import Batch
+from waste.i18n import both
+from waste.models import Batch, PhysicalForm
 
 
 def public_url(code: str) -> str:
@@ -29,7 +30,7 @@ def label_data(batch: Batch) -> LabelData:
         contact=" ".join(part for part in (org.contact_name, org.contact_phone) if part),
         quantity_kg=batch.quantity_kg,
         is_hazardous=batch.is_hazardous,
-        physical_form=batch.get_physical_form_display(),
+        physical_form=both(PhysicalForm(batch.physical_form).label, sep=" "),  # the label is bilingual (HJ 1276)
         main_components=batch.main_components or batch.description,
         hazard_traits=tuple(batch.traits),
         container_volume_l=max(volumes) if volumes else None,

@@ -44,6 +44,58 @@ TREE = 2
 ENTRIES_CONTEXTS = {1: "zerowaste-ledger-entries:v1", 2: "zerowaste-ledger-entries:v2"}
 EXPORT_CONTEXT = "zerowaste-export:v1"
 ENTRY_COLUMNS = tuple(f"entry_{name}" for name in ledger.HASHED_FIELDS) + ("entry_hash",)
+
+# Column headers as people read them, Chinese first (the HJ 1259 names), English beside: CSV and
+# XLSX files carry these; the proof signs the keys. A header is read back to its key by HEADER_KEYS
+# (a file with bare keys, as written before, reads the same).
+COLUMN_LABELS = {
+    "row": "序号 / Row",
+    "table": "台账表 / Ledger table",
+    "date": "日期 / Date",
+    "batch_code": "批次编码 / Batch code",
+    "waste_code": "废物代码 / Waste code",
+    "waste_name": "废物名称 / Waste name",
+    "category": "废物类别 / Waste category",
+    "hazardous": "是否危险废物 / Hazardous",
+    "quantity_kg": "数量（千克） / Quantity (kg)",
+    "quantity_source": "数量来源 / Quantity source",
+    "site": "设施场所 / Site",
+    "organisation": "单位名称 / Organisation",
+    "counterparty": "接收单位 / Receiver",
+    "carrier": "运输单位 / Carrier",
+    "manifest": "转移联单编号 / Manifest number",
+    "operation": "利用处置方式 / Utilisation or disposal operation",
+    "transport": "运输方式 / Mode of transport",
+    "origin": "来源 / Origin",
+    "destination": "去向 / Destination",
+    "entry_shard": "账本分链 / Ledger shard",
+    "entry_seq": "账本序号 / Ledger sequence",
+    "entry_prev_hash": "前项哈希 / Previous hash",
+    "entry_event_id": "事件标识 / Event ID",
+    "entry_event_type": "事件类型 / Event type",
+    "entry_batch_code": "事件批次编码 / Event batch code",
+    "entry_organisation_id": "单位编号 / Organisation ID",
+    "entry_user_id": "经办人编号 / User ID",
+    "entry_site_id": "设施场所编号 / Site ID",
+    "entry_location": "位置 / Location",
+    "entry_quantity_kg": "事件数量（千克） / Event quantity (kg)",
+    "entry_event_time": "发生时间 / Event time",
+    "entry_recorded_at": "记录时间 / Recorded at",
+    "entry_flags": "标记 / Flags",
+    "entry_data": "事件数据 / Event data",
+    "entry_hash": "账本哈希 / Ledger hash",
+}
+HEADER_KEYS = {label: key for key, label in COLUMN_LABELS.items()}
+
+
+def column_label(key: str) -> str:
+    return COLUMN_LABELS.get(key, key)
+
+
+def column_key(header: str) -> str:
+    return HEADER_KEYS.get(header, header)
+
+
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
 
 
@@ -192,7 +244,7 @@ def read_csv(path: Path) -> Export:
     if not data_lines:
         raise Unreadable("no header line")
     reader = csv.reader([line for _, line in data_lines])
-    out.columns = next(reader)
+    out.columns = [column_key(h) for h in next(reader)]
     for (number, _), values in zip(data_lines[1:], reader, strict=False):
         out.rows.append((f"line {number}", values))
     return out
@@ -215,7 +267,7 @@ def read_xlsx(path: Path) -> Export:
         if name == "proof":
             continue
         rows = book[name].iter_rows(values_only=True)
-        header = [str(c) for c in next(rows, ()) if c is not None]
+        header = [column_key(str(c)) for c in next(rows, ()) if c is not None]
         if not out.columns:
             out.columns = header
         for number, row in enumerate(rows, start=2):

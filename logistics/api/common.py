@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from waste.api.lookups import row_or_error
 from waste.errors import AppError
 from waste.models import Organisation, Site
@@ -21,7 +23,7 @@ def organisation(user, pk, field: str = "hauler") -> Organisation | None:
     # Haulers are public parties: anyone may name one; acting for it is checked by the service.
     hauler = Organisation.objects.filter(pk=pk, is_hauler=True).first()
     if hauler is None:
-        raise AppError.field(field, "No such hauler.", code="unknown")
+        raise AppError.field(field, _("No such hauler."), code="unknown")
     return hauler
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -80,7 +81,7 @@ class VehicleListApi(generics.ListAPIView):
         if username := values.pop("default_driver"):
             driver = get_user_model().objects.filter(username=username).first()
             if driver is None:
-                raise AppError.field("default_driver", "No such user.", code="unknown")
+                raise AppError.field("default_driver", _("No such user."), code="unknown")
         vehicle = services.vehicle_create(
             user=request.user, organisation=org, depot=depot, default_driver=driver, **values
         )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from logistics.models import HaulerLicence, Vehicle, WasteClass
 from waste.errors import AppError
@@ -29,13 +30,17 @@ def vehicle_classes_on(vehicle: Vehicle, on: datetime.date, licensed: set[str] |
 
 def driver_check(*, organisation: Organisation, user, field: str) -> None:
     if not Membership.objects.filter(user=user, organisation=organisation, role=MemberRole.DRIVER).exists():
-        raise AppError.field(field, f"{user} is not a driver of {organisation}.", code="not_driver")
+        raise AppError.field(
+            field,
+            _("%(user)s is not a driver of %(organisation)s.") % {"user": user, "organisation": organisation},
+            code="not_driver",
+        )
 
 
 def driver_by_username(*, organisation: Organisation, username: str, field: str):
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise AppError.field(field, f"No user {username!r}.", code="unknown")
+        raise AppError.field(field, _("No user %(username)s.") % {"username": repr(username)}, code="unknown")
     driver_check(organisation=organisation, user=user, field=field)
     return user
 
@@ -52,9 +57,9 @@ def licence_create(
 ) -> HaulerLicence:
     membership_require(user=user, organisation=organisation, roles=(Role.HAULER,), admin=True)
     if valid_until < valid_from:
-        raise AppError.field("valid_until", "The licence ends before it starts.")
+        raise AppError.field("valid_until", _("The licence ends before it starts."))
     if HaulerLicence.objects.filter(organisation=organisation, number=number).exists():
-        raise AppError.field("number", "This licence is already registered.", code="duplicate", status=409)
+        raise AppError.field("number", _("This licence is already registered."), code="duplicate", status=409)
     return HaulerLicence.objects.create(
         organisation=organisation,
         number=number,
@@ -83,15 +88,19 @@ def vehicle_create(
 ) -> Vehicle:
     membership_require(user=user, organisation=organisation, roles=(Role.HAULER,), admin=True)
     if depot.organisation_id != organisation.id:
-        raise AppError.field("depot", "The depot must be a site of the hauler.")
+        raise AppError.field("depot", _("The depot must be a site of the hauler."))
     if shift_end <= shift_start:
-        raise AppError.field("shift_end", "The shift ends before it starts.")
+        raise AppError.field("shift_end", _("The shift ends before it starts."))
     if WasteClass.HAZARDOUS in classes and WasteClass.HAZARDOUS not in licensed_classes(
         organisation=organisation, on=datetime.date.today()
     ):
-        raise AppError.field("classes", "Carrying hazardous waste needs a hauler licence in force.", code="no_licence")
+        raise AppError.field(
+            "classes", _("Carrying hazardous waste needs a hauler licence in force."), code="no_licence"
+        )
     if Vehicle.objects.filter(plate=plate).exists():
-        raise AppError.field("plate", "A vehicle with this plate is already registered.", code="duplicate", status=409)
+        raise AppError.field(
+            "plate", _("A vehicle with this plate is already registered."), code="duplicate", status=409
+        )
     if default_driver is not None:
         driver_check(organisation=organisation, user=default_driver, field="default_driver")
     return Vehicle.objects.create(

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from logistics.models import Pickup, PickupStatus, WasteClass
 from logistics.routing import haversine_m
@@ -64,7 +65,7 @@ def _resolve_and_save(pickup: Pickup) -> Pickup:
 
 def _window_check(start: datetime.time | None, end: datetime.time | None) -> None:
     if start and end and end <= start:
-        raise AppError.field("window_end", "The time window ends before it starts.", code="invalid_time_window")
+        raise AppError.field("window_end", _("The time window ends before it starts."), code="invalid_time_window")
 
 
 @transaction.atomic
@@ -91,22 +92,24 @@ def pickup_create_for_batches(
     for index, code in enumerate(codes):
         batch = batches.get(code)
         if batch is None:
-            errors[f"codes.{index}"] = ["No such batch."]
+            errors[f"codes.{index}"] = [_("No such batch.")]
         elif batch.status not in AWAITING_PICKUP or batch.current_site is None:
-            errors[f"codes.{index}"] = [f"The batch is {batch.status}, not awaiting pickup."]
+            errors[f"codes.{index}"] = [
+                _("The batch is %(status)s, not awaiting pickup.") % {"status": batch.get_status_display()}
+            ]
         elif Pickup.objects.filter(batch=batch, status__in=(PickupStatus.OPEN, PickupStatus.DISPATCHED)).exists():
-            errors[f"codes.{index}"] = ["The batch already has an open pickup request."]
+            errors[f"codes.{index}"] = [_("The batch already has an open pickup request.")]
         elif waste_class and waste_class != WasteClass.HAZARDOUS and batch.is_hazardous:
-            errors["waste_class"] = ["A hazardous batch must be collected as hazardous."]
+            errors["waste_class"] = [_("A hazardous batch must be collected as hazardous.")]
     if errors:
-        raise AppError("Some batches cannot be picked up.", fields=errors)
+        raise AppError(_("Some batches cannot be picked up."), fields=errors)
     created = []
     for code in codes:
         batch = batches[code]
         if hauler is None or not _member(user, hauler):
             membership_require(user=user, organisation=batch.holder, field="codes")
         if hauler is not None and not hauler.is_hauler:
-            raise AppError.field("hauler", "This organisation is not a hauler.")
+            raise AppError.field("hauler", _("This organisation is not a hauler."))
         klass = WasteClass.HAZARDOUS if batch.is_hazardous else (waste_class or WasteClass.GENERAL)
         created.append(
             _resolve_and_save(
@@ -158,9 +161,9 @@ def pickup_create_at_site(
     if hauler is None or not _member(user, hauler):
         membership_require(user=user, organisation=site.organisation, field="site")
     if hauler is not None and not hauler.is_hauler:
-        raise AppError.field("hauler", "This organisation is not a hauler.")
+        raise AppError.field("hauler", _("This organisation is not a hauler."))
     if waste_class == WasteClass.HAZARDOUS and not (waste_code or waste_category):
-        raise AppError.field("waste_code", "Hazardous waste needs its code or category (e.g. HW08).")
+        raise AppError.field("waste_code", _("Hazardous waste needs its code or category (e.g. HW08)."))
     return _resolve_and_save(
         Pickup(
             hauler=hauler,

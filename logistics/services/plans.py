@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from logistics.models import Pickup, PickupStatus, PlanStatus, RoutePlan, Vehicle
 from logistics.routing import Depot, Problem, VehicleType, get_solver, haversine_m
@@ -61,9 +62,9 @@ def _vehicles_for(hauler: Organisation, ids: list[int] | None) -> list[int]:
     if ids is None:
         return list(own.filter(active=True).values_list("id", flat=True))
     known = set(own.filter(id__in=ids).values_list("id", flat=True))
-    errors = {f"vehicles.{i}": ["No such vehicle of this hauler."] for i, v in enumerate(ids) if v not in known}
+    errors = {f"vehicles.{i}": [_("No such vehicle of this hauler.")] for i, v in enumerate(ids) if v not in known}
     if errors:
-        raise AppError("Unknown vehicles.", code="unknown", fields=errors)
+        raise AppError(_("Unknown vehicles."), code="unknown", fields=errors)
     return list(ids)
 
 
@@ -83,11 +84,11 @@ def _pickups_for(
     for i, pk in enumerate(ids):
         p = found.get(pk)
         if p is None or p.hauler_id not in (None, hauler.id):
-            errors[f"pickups.{i}"] = ["No such pickup for this hauler."]
+            errors[f"pickups.{i}"] = [_("No such pickup for this hauler.")]
         elif p.status not in (PickupStatus.OPEN, PickupStatus.DISPATCHED):
-            errors[f"pickups.{i}"] = [f"The pickup is {p.status}."]
+            errors[f"pickups.{i}"] = [_("The pickup is %(status)s.") % {"status": p.get_status_display()}]
     if errors:
-        raise AppError("Some pickups cannot be planned.", code="invalid", fields=errors)
+        raise AppError(_("Some pickups cannot be planned."), code="invalid", fields=errors)
     return list(dict.fromkeys(ids))
 
 
@@ -280,7 +281,7 @@ def _round_trip(dur, a: int, b: int) -> int:
 def plan_solve(plan: RoutePlan) -> dict:
     plan_progress(plan.id, 2, "building distance matrices")
     built = plan_build(plan)
-    plan_progress(plan.id, 10, f"solving {len(built.problem.pickups)} pickups")
+    plan_progress(plan.id, 10, "solving pickups")
     request = plan.request
     solver = get_solver(request.get("solver", "pyvrp"))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from logistics.routing import Matrices, build_matrices
 from waste.errors import AppError
@@ -104,13 +105,17 @@ def matrices_for(points: Sequence[tuple[float, float]]) -> Matrices:
 def roads_import(*, path: Path, mapconfig: Path | None = None) -> dict:
     """Load an OSM extract (.osm, or .pbf converted with osmium) into the ``roads`` schema."""
     if connection.vendor != "postgresql":
-        raise AppError("Road networks need PostgreSQL with PostGIS and pgRouting.", code="not_postgis")
+        raise AppError(_("Road networks need PostgreSQL with PostGIS and pgRouting."), code="not_postgis")
     if not path.exists():
-        raise AppError.field("file", f"{path} does not exist.")
+        raise AppError.field("file", _("%(path)s does not exist.") % {"path": path})
     for tool in ("osm2pgrouting",) + (("osmium",) if path.suffix == ".pbf" else ()):
         if shutil.which(tool) is None:
             package = "osmium-tool" if tool == "osmium" else tool
-            raise AppError(f"{tool} is not installed (Debian: apt-get install {package}).", code="missing_tool")
+            raise AppError(
+                _("%(tool)s is not installed (Debian: apt-get install %(package)s).")
+                % {"tool": tool, "package": package},
+                code="missing_tool",
+            )
     db = connection.settings_dict
     with tempfile.TemporaryDirectory() as tmp:
         osm = path
@@ -143,7 +148,10 @@ def roads_import(*, path: Path, mapconfig: Path | None = None) -> dict:
             command += ["-W", db["PASSWORD"]]
         done = subprocess.run(command, capture_output=True, text=True, env=env)
         if done.returncode != 0:
-            raise AppError(f"osm2pgrouting failed: {(done.stderr or done.stdout)[-500:]}", code="import_failed")
+            raise AppError(
+                _("osm2pgrouting failed: %(value)s") % {"value": (done.stderr or done.stdout)[-500:]},
+                code="import_failed",
+            )
     version = hashlib.sha256(path.read_bytes()).hexdigest()[:16] + f"-{os.urandom(4).hex()}"
     with connection.cursor() as cursor:
         cursor.execute(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from logistics.models import (
     Pickup,
@@ -34,13 +35,17 @@ def plan_dispatch(*, user, plan: RoutePlan, drivers: dict[str, str] | None = Non
     membership_require(user=user, organisation=plan.hauler, roles=(Role.HAULER,), field="plan")
     plan = RoutePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.DONE:
-        raise Conflict(f"The plan is {plan.status}; only a finished plan can be dispatched.", code="not_done")
+        raise Conflict(
+            _("The plan is %(status)s; only a finished plan can be dispatched.")
+            % {"status": plan.get_status_display()},
+            code="not_done",
+        )
     if plan.trips.exists():
-        raise Conflict("The plan has already been dispatched.", code="dispatched")
+        raise Conflict(_("The plan has already been dispatched."), code="dispatched")
     drivers = {str(k): v for k, v in (drivers or {}).items()}
     routes = plan.result["routes"]
     planned = {str(r["vehicle"]["id"]) for r in routes}
-    errors = {f"drivers.{k}": ["This vehicle has no route in the plan."] for k in drivers if k not in planned}
+    errors = {f"drivers.{k}": [_("This vehicle has no route in the plan.")] for k in drivers if k not in planned}
     vehicles = {str(v.id): v for v in Vehicle.objects.filter(id__in=planned).select_related("default_driver")}
     chosen = {}
     for vid in planned:
@@ -54,9 +59,9 @@ def plan_dispatch(*, user, plan: RoutePlan, drivers: dict[str, str] | None = Non
         elif vehicles[vid].default_driver is not None:
             chosen[vid] = vehicles[vid].default_driver
         else:
-            errors[f"drivers.{vid}"] = ["Name a driver: the vehicle has no default driver."]
+            errors[f"drivers.{vid}"] = [_("Name a driver: the vehicle has no default driver.")]
     if errors:
-        raise AppError("Some routes cannot be dispatched.", fields=errors)
+        raise AppError(_("Some routes cannot be dispatched."), fields=errors)
     trips = [
         _trip_create(plan, route, vehicles[str(route["vehicle"]["id"])], chosen[str(route["vehicle"]["id"])])
         for route in routes
@@ -104,11 +109,11 @@ def _stop_for_update(*, user, trip: Trip, sequence: int) -> TripStop:
         membership_require(user=user, organisation=trip.vehicle.organisation, field="trip")
     stop = TripStop.objects.select_for_update().filter(trip=trip, sequence=sequence).first()
     if stop is None:
-        raise AppError.field("sequence", "No such stop on this trip.", status=404)
+        raise AppError.field("sequence", _("No such stop on this trip."), status=404)
     if stop.kind != StopKind.PICKUP:
-        raise AppError.field("sequence", "Only pickup stops can be completed or failed.")
+        raise AppError.field("sequence", _("Only pickup stops can be completed or failed."))
     if stop.status != StopStatus.PENDING:
-        raise Conflict(f"The stop is already {stop.status}.", code="stop_closed")
+        raise Conflict(_("The stop is already %(status)s.") % {"status": stop.get_status_display()}, code="stop_closed")
     return stop
 
 
@@ -129,7 +134,7 @@ def trip_stop_complete(*, user, trip: Trip, sequence: int) -> TripStop:
     """For pickups without a batch (a collection point's fill); batches complete by their scan."""
     stop = _stop_for_update(user=user, trip=trip, sequence=sequence)
     if stop.pickup.batch_id:
-        raise AppError.field("sequence", "Scan the batch's label to complete this stop.", code="scan_required")
+        raise AppError.field("sequence", _("Scan the batch's label to complete this stop."), code="scan_required")
     _complete(stop)
     return stop
 
@@ -176,7 +181,7 @@ def trip_replan(*, user, trip: Trip, vehicle_ids: list[int] | None = None) -> Ro
         .values_list("pickup_id", flat=True)
     )
     if not remaining:
-        raise Conflict("Nothing is left to re-plan on this trip.", code="nothing_left")
+        raise Conflict(_("Nothing is left to re-plan on this trip."), code="nothing_left")
     return plan_request(
         user=user,
         hauler=hauler,

@@ -121,6 +121,17 @@ def test_it_reports_each_impossible_pickup_with_its_reason(city, fleet):
         hazardous.pk: "no_licensed_vehicle",
     }
     assert all(u["message"] for u in body["unassigned"])
+    assert {u["pickup"]: u["reason"] for u in body["unassigned"]}[outside.pk] == (
+        "The pickup lies outside the planning area."
+    )
+    chinese = client_for(city.hauler).get(f"/api/v1/routes/plans/{body['id']}/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert {u["pickup"]: u["reason"] for u in chinese.json()["unassigned"]} == {
+        outside.pk: "该收运点位于规划区域之外。",
+        too_early.pk: "没有适用车辆能在时间窗内到达该收运点。",
+        too_big.pk: "该收运量超过任何适用车辆的载量。",
+        hazardous.pk: "没有车辆具备运输此类废物的资质。",
+    }
+    assert chinese.json()["message"] == "已完成" and body["message"] == "done"
     assert [s["pickup"] for r in body["routes"] for s in r["stops"] if s["kind"] == "pickup"] == [fine.pk]
     kinds = {f["properties"]["kind"] for f in body["geojson"]["features"]}
     assert {"route", "pickup", "unload", "unassigned"} <= kinds
@@ -132,7 +143,9 @@ def test_it_reports_pickups_unassigned_when_the_only_vehicle_has_no_capacity(cit
     p = pickup(city.hauler_org, sites(city, 1)[0], kg=100)
     body = planned(city, vehicles=[empty.pk])
     assert body["status"] == "done"
-    assert body["unassigned"] == [{"pickup": p.pk, "code": "no_vehicle", "message": mock.ANY}]
+    assert body["unassigned"] == [
+        {"pickup": p.pk, "code": "no_vehicle", "message": mock.ANY, "reason": "No usable vehicle in the fleet."}
+    ]
     assert any("zero capacity" in w for w in body["warnings"])
 
 

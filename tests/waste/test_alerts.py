@@ -190,3 +190,36 @@ def test_it_runs_every_rule_from_the_beat_task(chain):
         "vanished",
         "treatment_without_intake",
     }
+
+
+def test_it_shows_a_stored_alert_in_the_readers_language(chain, django_capture_on_commit_callbacks):
+    d = driver()
+    batch = d.make(chain.generation_site, OIL, 100, ago(days=2))
+    d.ship([batch], to=chain.plant, carrier=chain.hauler_org, when=ago(hours=5), weights={batch.code: 120})
+    [alert] = scan_twice("weight_mismatch", django_capture_on_commit_callbacks)
+    client = client_for(chain.regulator)
+
+    [zh] = client.get("/api/v1/alerts/?rule=weight_mismatch", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").json()["results"]
+    [en] = client.get("/api/v1/alerts/?rule=weight_mismatch", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+
+    assert zh["rule"] == en["rule"] == "weight_mismatch" and zh["params"] == en["params"]
+    assert zh["title"] == "重量偏差超限" and en["title"] == "Weight mismatch beyond tolerance"
+    assert zh["message"] == f"批次 {batch.code} 在“已接收”环节称重为 120.000 千克，偏差超过 2.0% 的允许范围。"
+    assert en["message"] == f"{batch.code} weighed 120.000 kg at Received, beyond the 2.0% tolerance."
+    assert alert.message == en["message"]  # stored in English as raised, for search and logs
+
+
+def test_it_writes_the_alert_email_in_chinese_with_english_beside(chain, django_capture_on_commit_callbacks):
+    d = driver()
+    batch = d.make(chain.generation_site, OIL, 100, ago(days=20))
+    d.ship([batch], to=chain.plant, carrier=chain.hauler_org, when=ago(hours=1), receive=False)
+    Manifest.objects.update(receipt_due=timezone.localdate() - datetime.timedelta(days=1))
+    [alert] = scan_twice("manifest_overdue", django_capture_on_commit_callbacks)
+
+    [email] = mail.outbox
+
+    assert email.subject == "[警告] 联单未按时签收 / [warning] Manifest not received in time"
+    chinese, english = email.body.split("-- English --")
+    number = alert.manifest.number
+    assert f"联单 {number} 应于" in chinese and f"预警编号 {alert.pk}" in chinese
+    assert f"Manifest {number} was due to be received by" in english and f"Alert #{alert.pk}" in english

@@ -228,6 +228,17 @@ def test_it_prints_the_hj1276_fields(tmp_path):
     assert "Corrosivity" not in text
 
 
+def test_it_embeds_the_cjk_font_so_the_label_reads_the_same_everywhere(tmp_path):
+    path = write_pdf(tmp_path, label_pdf(make_label()))
+
+    fonts = run("pdffonts", path).splitlines()[2:]  # name, type, encoding, emb, sub, uni, object, ID
+
+    cjk = [line for line in fonts if "WenQuanYiZenHei" in line]
+    assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts
+    assert not [line for line in fonts if "STSong" in line]
+    assert "危险废物" in run("pdftotext", path, "-")
+
+
 def test_it_prints_a_general_waste_label_without_hazard_traits(tmp_path):
     label = make_label(
         is_hazardous=False,

@@ -59,3 +59,18 @@ def test_it_escapes_a_hostile_code_on_the_404_page(city):
 
     assert page.status_code == 404
     assert "<script>alert(1)" not in page.content.decode()
+
+
+def test_it_shows_the_public_page_in_chinese_to_a_chinese_phone(labelled):
+    html = Client().get(f"/t/{labelled['code']}", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+
+    assert '<html lang="zh-hans">' in html
+    assert "危险废物" in html and "数字识别码" in html and "废物形态" in html and "产生单位" in html
+    assert "Hazardous waste" not in html and "Digital ID" not in html
+
+
+def test_it_says_unknown_batch_in_chinese(db):
+    page = Client().get("/t/ZW00000000000X", HTTP_ACCEPT_LANGUAGE="zh-CN")
+
+    assert page.status_code == 404
+    assert "未知批次" in page.content.decode()

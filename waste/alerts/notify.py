@@ -21,7 +21,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from waste.models import Alert, Jurisdiction, Organisation, Webhook, WebhookDelivery
 
@@ -35,7 +36,8 @@ def alert_payload(alert: Alert) -> dict:
         "rule": alert.rule,
         "cause": alert.cause,
         "severity": alert.severity,
-        "message": alert.message,
+        "message": alert.message,  # English, as raised; "rule" and "params" are the machine-readable form
+        "params": alert.params,
         "status": alert.status,
         "raised_at": alert.raised_at.isoformat(),
         "organisation": alert.organisation_id,
@@ -65,6 +67,33 @@ def _emails(org: Organisation) -> list[str]:
     return sorted(set(users.values_list("email", flat=True)))
 
 
+SEVERITIES = {"warning": gettext_noop("warning"), "critical": gettext_noop("critical")}
+
+
+def _in(language: str, func):
+    with translation.override(language):
+        return func()
+
+
+def alert_email(alert: Alert) -> tuple[str, str]:
+    """Subject and body in Chinese first, English beside it: recipients are organisations' addresses,
+    and the product stores no language per address."""
+
+    def subject() -> str:
+        return f"[{gettext(SEVERITIES.get(alert.severity, alert.severity))}] {alert.get_rule_display()}"
+
+    def body() -> str:
+        return "\n".join(
+            [
+                alert.text(),
+                gettext("Alert #%(id)s, cause %(cause)s.") % {"id": alert.pk, "cause": alert.cause},
+            ]
+        )
+
+    zh, en = _in("zh-hans", subject), _in("en", subject)
+    return f"{zh} / {en}", f"{_in('zh-hans', body)}\n\n-- English --\n{_in('en', body)}\n"
+
+
 def alert_notify(*, alert_id: int) -> None:
     alert = Alert.objects.select_related("batch", "manifest").filter(pk=alert_id).first()
     if alert is None:
@@ -74,12 +103,8 @@ def alert_notify(*, alert_id: int) -> None:
         recipients = _emails(org)
         if recipients:
             try:
-                send_mail(
-                    f"[{alert.severity}] {alert.get_rule_display()}",
-                    f"{alert.message}\n\nAlert #{alert.pk}, cause {alert.cause}.",
-                    settings.DEFAULT_FROM_EMAIL,
-                    recipients,
-                )
+                subject, body = alert_email(alert)
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
             except Exception:  # a mail server down must not lose the webhooks
                 log.exception("alert %s: e-mail to %s failed", alert.pk, recipients)
     payload = {"event": ALERT_EVENT, "alert": alert_payload(alert)}

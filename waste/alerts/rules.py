@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from waste.lifecycle import TERMINAL
 from waste.models import (
@@ -34,8 +35,12 @@ from waste.models import (
 
 @dataclass
 class Hit:
+    """One cause found by a rule. ``message`` is a gettext msgid (marked with gettext_noop) and
+    ``params`` its named values: the alert stores both and renders them in the reader's language."""
+
     cause: str
     message: str
+    params: dict = field(default_factory=dict)
     organisation: Organisation | None = None
     site: Site | None = None
     batch: Batch | None = None
@@ -81,7 +86,8 @@ def manifest_overdue(now: datetime.datetime) -> Iterator[Hit]:
             manifest=m,
             organisation=m.consignor,
             site=m.from_site,
-            message=f"Manifest {m.number} was due to be received by {m.receipt_due} and is not.",
+            message=gettext_noop("Manifest %(manifest)s was due to be received by %(due)s and is not."),
+            params={"manifest": m.number, "due": m.receipt_due.isoformat()},
             data={"receipt_due": m.receipt_due.isoformat()},
         )
 
@@ -101,8 +107,14 @@ def storage_too_long(now: datetime.datetime) -> Iterator[Hit]:
             batch=b,
             organisation=b.holder,
             site=b.current_site,
-            message=f"Hazardous batch {b.code} has been held since {timezone.localdate(b.generated_at)}, "
-            f"beyond the {settings.HAZARDOUS_STORAGE_LIMIT_DAYS}-day limit.",
+            message=gettext_noop(
+                "Hazardous batch %(batch)s has been held since %(since)s, beyond the %(limit_days)s-day limit."
+            ),
+            params={
+                "batch": b.code,
+                "since": timezone.localdate(b.generated_at).isoformat(),
+                "limit_days": settings.HAZARDOUS_STORAGE_LIMIT_DAYS,
+            },
             data={"generated_at": b.generated_at.isoformat(), "limit_days": settings.HAZARDOUS_STORAGE_LIMIT_DAYS},
         )
 
@@ -123,8 +135,15 @@ def weight_mismatch(now: datetime.datetime) -> Iterator[Hit]:
             batch=e.batch,
             organisation=e.organisation,
             site=e.site,
-            message=f"{e.batch_code} weighed {e.quantity_kg} kg at {e.event_type}, "
-            f"beyond the {settings.WEIGHT_TOLERANCE_PCT}% tolerance.",
+            message=gettext_noop(
+                "%(batch)s weighed %(weight_kg)s kg at %(event_type)s, beyond the %(tolerance_pct)s%% tolerance."
+            ),
+            params={
+                "batch": e.batch_code,
+                "weight_kg": str(e.quantity_kg),
+                "event_type": e.event_type,
+                "tolerance_pct": settings.WEIGHT_TOLERANCE_PCT,
+            },
             data={"event": str(e.event_id), "weight_kg": str(e.quantity_kg)},
         )
 
@@ -138,7 +157,10 @@ def off_site_scan(now: datetime.datetime) -> Iterator[Hit]:
             batch=e.batch,
             organisation=e.organisation,
             site=e.site,
-            message=f"{e.batch_code} was scanned ({e.event_type}) away from {e.site.name if e.site else 'its site'}.",
+            message=gettext_noop("%(batch)s was scanned (%(event_type)s) away from %(site)s.")
+            if e.site
+            else gettext_noop("%(batch)s was scanned (%(event_type)s) away from its site."),
+            params={"batch": e.batch_code, "event_type": e.event_type, "site": e.site.name if e.site else ""},
             data={"event": str(e.event_id)},
         )
 
@@ -166,8 +188,17 @@ def permit_exceeded(now: datetime.datetime) -> Iterator[Hit]:
                 cause=f"permit:{p.pk}:{today.year}",
                 site=p.site,
                 organisation=p.site.organisation,
-                message=f"{p.site.name} has handled {kg} kg in {today.year}, beyond the "
-                f"{p.annual_quantity_kg} kg of permit {p.number}.",
+                message=gettext_noop(
+                    "%(site)s has handled %(handled_kg)s kg in %(year)s, beyond the %(permitted_kg)s kg "
+                    "of permit %(permit)s."
+                ),
+                params={
+                    "site": p.site.name,
+                    "handled_kg": str(kg),
+                    "year": today.year,
+                    "permitted_kg": str(p.annual_quantity_kg),
+                    "permit": p.number,
+                },
                 data={"permit": p.number, "handled_kg": str(kg), "permitted_kg": str(p.annual_quantity_kg)},
             )
 
@@ -192,7 +223,8 @@ def capacity_exceeded(now: datetime.datetime) -> Iterator[Hit]:
             cause=f"site:{site.pk}:{month}",
             site=site,
             organisation=site.organisation,
-            message=f"{site.name} holds {row['kg']} kg, beyond its storage capacity of {row['cap']} kg.",
+            message=gettext_noop("%(site)s holds %(held_kg)s kg, beyond its storage capacity of %(capacity_kg)s kg."),
+            params={"site": site.name, "held_kg": str(row["kg"]), "capacity_kg": str(row["cap"])},
             data={"held_kg": str(row["kg"]), "capacity_kg": str(row["cap"])},
         )
 
@@ -213,8 +245,14 @@ def vanished(now: datetime.datetime) -> Iterator[Hit]:
             batch=b,
             organisation=b.organisation,
             severity="critical",
-            message=f"{b.code} was picked up at {b.picked:%Y-%m-%d %H:%M} and has not been received "
-            f"within {settings.VANISHED_AFTER_HOURS} h.",
+            message=gettext_noop(
+                "%(batch)s was picked up at %(picked_up_at)s and has not been received within %(hours)s h."
+            ),
+            params={
+                "batch": b.code,
+                "picked_up_at": f"{timezone.localtime(b.picked):%Y-%m-%d %H:%M}",
+                "hours": settings.VANISHED_AFTER_HOURS,
+            },
             data={"picked_up_at": b.picked.isoformat(), "holder": b.holder.name},
         )
 
@@ -239,7 +277,9 @@ def treatment_without_intake(now: datetime.datetime) -> Iterator[Hit]:
             batch=e.batch,
             organisation=e.organisation,
             site=e.site,
-            message=f"{e.batch_code} was treated at {e.site.name if e.site else 'an unknown site'} "
-            "without ever being received there.",
+            message=gettext_noop("%(batch)s was treated at %(site)s without ever being received there.")
+            if e.site
+            else gettext_noop("%(batch)s was treated at an unknown site without ever being received there."),
+            params={"batch": e.batch_code, "site": e.site.name if e.site else ""},
             data={"event": str(e.event_id)},
         )

@@ -5,11 +5,18 @@ from __future__ import annotations
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from waste.alerts.rules import Hit, rules_all
 from waste.errors import Conflict
 from waste.models import Alert, AlertStatus
+from waste.models.compliance import alert_text
+
+
+def alert_text_in(language: str, message_id: str, params: dict) -> str:
+    with translation.override(language):
+        return alert_text(message_id, params)
 
 
 def alert_raise(*, rule: str, hit: Hit) -> tuple[Alert, bool]:
@@ -28,7 +35,9 @@ def alert_raise(*, rule: str, hit: Hit) -> tuple[Alert, bool]:
                 rule=rule,
                 cause=hit.cause[:200],
                 severity=hit.severity,
-                message=hit.message,
+                message=alert_text_in("en", hit.message, hit.params),
+                message_id=hit.message,
+                params=hit.params,
                 organisation=hit.organisation,
                 site=hit.site,
                 batch=hit.batch,
@@ -62,7 +71,15 @@ def _move(alert: Alert, *, user, sources: tuple[str, ...], target: str, stamp: s
     )
     if moved != 1:
         alert.refresh_from_db()
-        raise Conflict.field("status", f"The alert is {alert.status}; it cannot be {target} now.", code="not_allowed")
+        raise Conflict.field(
+            "status",
+            _("The alert is %(status)s; it cannot be %(target)s now.")
+            % {
+                "status": AlertStatus(alert.status).label,
+                "target": AlertStatus(target).label,
+            },
+            code="not_allowed",
+        )
     alert.refresh_from_db()
     return alert
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -16,6 +17,9 @@ from waste.scoping import visible_to
 
 
 class AlertOutput(serializers.ModelSerializer):
+    # Stored as a msgid and parameters: rendered here in the language of the request.
+    title = serializers.CharField(source="get_rule_display", read_only=True)
+    message = serializers.CharField(source="text", read_only=True)
     batch = serializers.SlugRelatedField(slug_field="code", read_only=True)
     manifest = serializers.SlugRelatedField(slug_field="number", read_only=True)
 
@@ -24,9 +28,11 @@ class AlertOutput(serializers.ModelSerializer):
         fields = [
             "id",
             "rule",
+            "title",
             "cause",
             "severity",
             "message",
+            "params",
             "status",
             "organisation",
             "site",
@@ -66,7 +72,7 @@ def _alert_for_change(request, pk: int) -> Alert:
         not request.user.is_superuser
         and not Membership.objects.filter(user=request.user).exclude(role="viewer").exists()
     ):
-        raise AppError("Viewers cannot change alerts.", code="read_only", status=403)
+        raise AppError(_("Viewers cannot change alerts."), code="read_only", status=403)
     return alert
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers
@@ -47,9 +48,9 @@ class TokenCreateApi(APIView):
             # This view answers the lockout in the API's error shape; without clearing the flag
             # AxesMiddleware would replace that answer with its own HTML page.
             request._request.axes_locked_out = False
-            raise AppError("Too many failed logins; try again later.", code="locked_out", status=429)
+            raise AppError(_("Too many failed logins; try again later."), code="locked_out", status=429)
         if user is None or not user.is_active:
-            raise AppError("Wrong username or password.", code="invalid_credentials", status=401)
+            raise AppError(_("Wrong username or password."), code="invalid_credentials", status=401)
         instance, token = AuthToken.objects.create(user=user)
         return Response(self.OutputSerializer({"token": token, "expiry": instance.expiry}).data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -175,7 +176,7 @@ class BatchListCreateApi(generics.ListAPIView):
 def batch_visible(request, code: str) -> Batch:
     canonical = batch_code_normalise(code)
     if not batch_code_valid(canonical):
-        raise AppError.field("code", "Not a batch code, or its check character is wrong.", code="invalid_code")
+        raise AppError.field("code", _("Not a batch code, or its check character is wrong."), code="invalid_code")
     return get_object_or_404(batch_list(user=request.user), code=canonical)
 
 
@@ -240,10 +241,10 @@ class LabelSheetApi(APIView):
         for i, code in enumerate(data.validated_data["batches"]):
             canonical = batch_code_normalise(code)
             if not batch_code_valid(canonical):
-                raise AppError.field(f"batches.{i}", "Not a batch code, or its check character is wrong.")
+                raise AppError.field(f"batches.{i}", _("Not a batch code, or its check character is wrong."))
             batch = batch_list(user=request.user).filter(code=canonical).first()
             if batch is None:
-                raise AppError.field(f"batches.{i}", "No batch with this code.", code="unknown_batch", status=404)
+                raise AppError.field(f"batches.{i}", _("No batch with this code."), code="unknown_batch", status=404)
             batches.append(batch)
         pdf = label_sheet_pdf([label_data(b) for b in batches], size_mm=data.validated_data.get("size_mm"))
         return _binary(pdf, "application/pdf", "labels.pdf")
@@ -298,7 +299,7 @@ class TreatApi(APIView):
         batch_visible(request, code)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        batch, _ = services.batch_treat(user=request.user, code=code, **data.validated_data)
+        batch, _entry = services.batch_treat(user=request.user, code=code, **data.validated_data)
         return Response(BatchOutput(batch).data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -93,12 +94,12 @@ class WasteCodeLookupApi(APIView):
     def get(self, request, code: str):
         unknown = sorted(set(request.query_params) - {"on", "catalog"})
         if unknown:
-            raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
+            raise ValidationError({name: [_("Unknown query parameter.")] for name in unknown})
         on = request.query_params.get("on")
         try:
             day = datetime.date.fromisoformat(on) if on else datetime.date.today()
         except ValueError as exc:
-            raise ValidationError({"on": ["Expected a date YYYY-MM-DD."]}) from exc
+            raise ValidationError({"on": [_("Expected a date YYYY-MM-DD.")]}) from exc
         entry = catalog_entry_lookup(
             code=code, on=day, catalog_key=request.query_params.get("catalog") or None, field="code"
         )

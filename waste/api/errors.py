@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -50,7 +51,7 @@ def exception_handler(exc, context):
         return error_response(exc.status, exc.code, exc.message, exc.fields)
     if isinstance(exc, DjangoValidationError):
         fields = flatten(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-        return error_response(400, "invalid", _first_message(fields, "Invalid input."), fields)
+        return error_response(400, "invalid", _first_message(fields, _("Invalid input.")), fields)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -60,7 +61,7 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = flatten(exc.detail)
-        return error_response(400, "invalid", _first_message(fields, "Invalid input."), fields)
+        return error_response(400, "invalid", _first_message(fields, _("Invalid input.")), fields)
     detail = getattr(exc, "detail", str(exc))
     code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
     if response.status_code == status.HTTP_401_UNAUTHORIZED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -79,7 +80,7 @@ class ExportCreateApi(APIView):
         if values.get("organisation"):
             organisation = Organisation.objects.filter(pk=values["organisation"]).first()
             if organisation is None:
-                raise NotFound.field("organisation", "No such organisation.", code="unknown_organisation")
+                raise NotFound.field("organisation", _("No such organisation."), code="unknown_organisation")
         job = services.export_request(
             user=request.user,
             kind=values["kind"],
@@ -105,7 +106,7 @@ class ExportDownloadApi(APIView):
         services.export_link_check(job=job, token=request.query_params.get("token", ""))
         path = settings.MEDIA_ROOT / job.file
         if not path.exists():
-            raise NotFound("The export's file is gone.", code="gone", status=410)
+            raise NotFound(_("The export's file is gone."), code="gone", status=410)
         name = f"zerowaste-{job.kind}-{job.date_from}-{job.date_to}.{path.suffix.lstrip('.')}"
         response = FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
         response["X-Content-SHA256"] = job.sha256

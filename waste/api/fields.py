@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.gis.geos import GEOSGeometry
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
@@ -30,22 +31,27 @@ class CheckedGeometryField(GeometryField):
 
     def to_internal_value(self, value):
         if not isinstance(value, dict) or "type" not in value or "coordinates" not in value:
-            raise serializers.ValidationError("Expected a GeoJSON geometry object with type and coordinates.")
+            raise serializers.ValidationError(_("Expected a GeoJSON geometry object with type and coordinates."))
         try:
             geom = super().to_internal_value(value)
         except Exception as exc:  # GEOS/GDAL raise many types for malformed input
-            raise serializers.ValidationError(f"Malformed GeoJSON geometry: {exc}") from exc
+            raise serializers.ValidationError(_("Malformed GeoJSON geometry: %(exc)s") % {"exc": exc}) from exc
         if not isinstance(geom, GEOSGeometry) or geom.empty:
-            raise serializers.ValidationError("Malformed GeoJSON geometry.")
+            raise serializers.ValidationError(_("Malformed GeoJSON geometry."))
         if geom.geom_type not in self.geom_types:
-            raise serializers.ValidationError(f"Expected a {' or '.join(self.geom_types)}, got {geom.geom_type}.")
+            raise serializers.ValidationError(
+                _("Expected a %(join)s, got %(geom_type)s.")
+                % {"join": " or ".join(self.geom_types), "geom_type": geom.geom_type}
+            )
         if geom.hasz:
             # Columns are 2D; PostGIS would refuse a 3D geometry with a database error (a 500).
-            raise serializers.ValidationError("Expected 2D coordinates [lon, lat], without height.")
+            raise serializers.ValidationError(_("Expected 2D coordinates [lon, lat], without height."))
         geom.srid = WGS84
         min_x, min_y, max_x, max_y = geom.extent
         if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
-            raise serializers.ValidationError("Coordinates are outside the world (lon -180..180, lat -90..90).")
+            raise serializers.ValidationError(_("Coordinates are outside the world (lon -180..180, lat -90..90)."))
         if not geom.valid:
-            raise serializers.ValidationError(f"Invalid geometry: {geom.valid_reason}.")
+            raise serializers.ValidationError(
+                _("Invalid geometry: %(valid_reason)s.") % {"valid_reason": geom.valid_reason}
+            )
         return geom

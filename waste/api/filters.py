@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
@@ -21,7 +22,7 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
             allowed |= set(filterset_class.base_filters)
         unknown = sorted(set(request.query_params) - allowed)
         if unknown:
-            raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
+            raise ValidationError({name: [_("Unknown query parameter.")] for name in unknown})
         return super().filter_queryset(request, queryset, view)
 
 
@@ -29,9 +30,9 @@ def parse_lon_lat(value: str, field: str) -> tuple[float, float]:
     try:
         lon, lat = (float(part) for part in value.split(","))
     except ValueError as exc:
-        raise ValidationError({field: ["Expected <lon>,<lat> in degrees."]}) from exc
+        raise ValidationError({field: [_("Expected <lon>,<lat> in degrees.")]}) from exc
     if not in_world(lon, lat):
-        raise ValidationError({field: ["Coordinates are outside the world (lon -180..180, lat -90..90)."]})
+        raise ValidationError({field: [_("Coordinates are outside the world (lon -180..180, lat -90..90).")]})
     return lon, lat
 
 
@@ -49,7 +50,7 @@ class _UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return parsed.astimezone(UTC)
         except OverflowError as exc:
-            raise FormValidationError("Date and time out of range.") from exc
+            raise FormValidationError(_("Date and time out of range.")) from exc
 
 
 class IsoDateTimeFilter(filters.IsoDateTimeFilter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -91,7 +92,11 @@ class ManifestListCreateApi(generics.ListAPIView):
         values = data.validated_data
         carriers = [
             row_or_error(
-                Organisation.objects, pk, f"carriers.{i}", message="No such organisation.", code="unknown_organisation"
+                Organisation.objects,
+                pk,
+                f"carriers.{i}",
+                message=_("No such organisation."),
+                code="unknown_organisation",
             )
             for i, pk in enumerate(values["carriers"])
         ]
@@ -109,7 +114,7 @@ def manifest_visible(request, number: str) -> Manifest:
     queryset = visible_to(Manifest.objects.filter(number=number), request.user).order_by("-version")
     manifest = queryset.filter(correction__isnull=True).first()
     if manifest is None:
-        raise NotFound.field("number", "No manifest with this number.", code="unknown_manifest")
+        raise NotFound.field("number", _("No manifest with this number."), code="unknown_manifest")
     return manifest
 
 
@@ -144,11 +149,13 @@ class ManifestSignApi(APIView):
 
         def validate(self, attrs):
             if "pin" in attrs and attrs["role"] != "consignor":
-                raise serializers.ValidationError({"pin": ["Only the consignor signs with a PIN."]})
+                raise serializers.ValidationError({"pin": [_("Only the consignor signs with a PIN.")]})
             if "pin" in attrs and not attrs.get("signer"):
-                raise serializers.ValidationError({"signer": ["Name the consignor member whose PIN this is."]})
+                raise serializers.ValidationError({"signer": [_("Name the consignor member whose PIN this is.")]})
             if attrs["role"] == "receiver" and "decision" not in attrs:
-                raise serializers.ValidationError({"decision": ["The receiver accepts, partially accepts or refuses."]})
+                raise serializers.ValidationError(
+                    {"decision": [_("The receiver accepts, partially accepts or refuses.")]}
+                )
             return attrs
 
     @extend_schema(request=InputSerializer, responses={200: ManifestOutput})

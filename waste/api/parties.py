@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -116,7 +117,7 @@ class MembershipListCreateApi(generics.ListAPIView):
 
 class PinSetApi(APIView):
     class InputSerializer(serializers.Serializer):
-        pin = serializers.RegexField(r"^\d{4,8}$", error_messages={"invalid": "A PIN is 4 to 8 digits."})
+        pin = serializers.RegexField(r"^\d{4,8}$", error_messages={"invalid": _("A PIN is 4 to 8 digits.")})
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request, pk):

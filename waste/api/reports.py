@@ -6,6 +6,7 @@ import datetime
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -37,7 +38,9 @@ class IndicatorQuery(serializers.Serializer):
         data = {("date_" + k if k in ("from", "to") else k): v for k, v in data.items()}
         unknown = sorted(set(data) - set(self.fields) - {"format"})
         if unknown:
-            raise serializers.ValidationError({k.removeprefix("date_"): ["Unknown query parameter."] for k in unknown})
+            raise serializers.ValidationError(
+                {k.removeprefix("date_"): [_("Unknown query parameter.")] for k in unknown}
+            )
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -48,9 +51,9 @@ class IndicatorQuery(serializers.Serializer):
         attrs.setdefault("date_from", datetime.date(today.year, 1, 1))
         attrs.setdefault("date_to", today)
         if attrs["date_from"] > attrs["date_to"]:
-            raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
+            raise serializers.ValidationError({"from": [_("Must not be after 'to'.")]})
         if (attrs["date_to"] - attrs["date_from"]).days > MAX_DAYS:
-            raise serializers.ValidationError({"to": ["A report covers at most ten years."]})
+            raise serializers.ValidationError({"to": [_("A report covers at most ten years.")]})
         return attrs
 
 
@@ -74,7 +77,7 @@ def indicators_for(request) -> dict:
 class IndicatorsApi(APIView):
     @extend_schema(parameters=PARAMS, responses={200: dict})
     def get(self, request):
-        result, _, _ = indicators_for(request)
+        result, _scope, _user = indicators_for(request)
         return Response(result)
 
 

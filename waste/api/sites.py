@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -63,11 +64,11 @@ class SiteFilter(filters.FilterSet):
         try:
             min_lon, min_lat, max_lon, max_lat = (float(v) for v in value.split(","))
         except ValueError as exc:
-            raise ValidationError({"bbox": ["Expected min_lon,min_lat,max_lon,max_lat."]}) from exc
+            raise ValidationError({"bbox": [_("Expected min_lon,min_lat,max_lon,max_lat.")]}) from exc
         if not (in_world(min_lon, min_lat) and in_world(max_lon, max_lat)):
-            raise ValidationError({"bbox": ["Coordinates are outside the world."]})
+            raise ValidationError({"bbox": [_("Coordinates are outside the world.")]})
         if min_lon >= max_lon or min_lat >= max_lat:
-            raise ValidationError({"bbox": ["min must be smaller than max."]})
+            raise ValidationError({"bbox": [_("min must be smaller than max.")]})
         return queryset.filter(location__intersects=bbox_polygon(min_lon, min_lat, max_lon, max_lat))
 
     def filter_noop(self, queryset, name, value):
@@ -77,10 +78,10 @@ class SiteFilter(filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         near, within = self.form.cleaned_data.get("near"), self.form.cleaned_data.get("within_m")
         if bool(near) != (within is not None):
-            raise ValidationError({"near" if not near else "within_m": ["near and within_m go together."]})
+            raise ValidationError({"near" if not near else "within_m": [_("near and within_m go together.")]})
         if near:
             if within <= 0 or within > 20_000_000:
-                raise ValidationError({"within_m": ["Must be between 0 and 20,000,000 metres."]})
+                raise ValidationError({"within_m": [_("Must be between 0 and 20,000,000 metres.")]})
             origin = point(*parse_lon_lat(near, "near"))
             queryset = (
                 queryset.filter(location__distance_lte=(origin, D(m=float(within))))

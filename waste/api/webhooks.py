@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
@@ -68,7 +69,7 @@ class WebhookListCreateApi(generics.ListAPIView):
         values = data.validated_data
         org = Organisation.objects.filter(pk=values["organisation"]).first()
         if org is None:
-            raise AppError.field("organisation", "No such organisation.", code="unknown_organisation")
+            raise AppError.field("organisation", _("No such organisation."), code="unknown_organisation")
         membership_require(user=request.user, organisation=org, admin=True)
         secret = values.get("secret") or secrets.token_urlsafe(32)
         hook = Webhook.objects.create(

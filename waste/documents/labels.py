@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
 from reportlab.lib.colors import Color, HexColor, black, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
+
+from waste.documents.fonts import cjk_font
 
 from .qr import QUIET_ZONE, qr_matrix
 
@@ -171,16 +171,11 @@ def _canvas(out: io.BytesIO, pagesize: tuple[float, float], title: str) -> Canva
 LATIN = "Helvetica"
 LATIN_BOLD = "Helvetica-Bold"
 MONO = "Courier-Bold"
-# Adobe's standard CID font: nothing to embed, every PDF viewer maps it to a system Song/Ming
-# font (poppler through fontconfig, e.g. Debian's fonts-noto-cjk).
-CJK = "STSong-Light"
 ELLIPSIS = "…"
 
 
-@cache
 def _register_cjk() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK))
-    return CJK
+    return cjk_font()  # embedded TrueType CJK font (see waste.documents.fonts)
 
 
 def _runs(text: str, latin: str) -> list[tuple[str, str]]:
@@ -422,7 +417,7 @@ def _draw_header(canvas: Canvas, hazardous: bool) -> None:
     )
     canvas.setFillColor(ink)
     canvas.setStrokeColor(ink)
-    canvas.setLineWidth(0.5)  # the CID font has no bold face: fill and stroke the glyphs
+    canvas.setLineWidth(0.5)  # the CJK font has no bold face: fill and stroke the glyphs
     _draw_centred(canvas, BASE / 2, top - HEADER_H + 14, title, 19, mode=2)
     _draw_centred(canvas, BASE / 2, top - HEADER_H + 4, subtitle, 6.5, LATIN_BOLD)
 

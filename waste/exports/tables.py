@@ -22,12 +22,21 @@ from waste.models import LedgerEntry, Manifest, ManifestLine, Organisation
 from waste.services.ledger import entry_fields
 from waste.verify import ENTRY_COLUMNS
 
+# The five record tables of HJ 1259-2022, named as the standard names them, English beside.
 HJ1259_TABLES = {
-    "generation": "产生 generation",
-    "storage_in": "入库 storage in",
-    "storage_out": "出库 storage out",
-    "own_treatment": "自行利用处置 own utilisation/disposal",
-    "outsourced": "委托利用处置 outsourced utilisation/disposal",
+    "generation": "产生环节记录表 / Generation",
+    "storage_in": "入库环节记录表 / Storage in",
+    "storage_out": "出库环节记录表 / Storage out",
+    "own_treatment": "自行利用处置环节记录表 / Own utilisation and disposal",
+    "outsourced": "委托利用处置环节记录表 / Outsourced utilisation and disposal",
+}
+# XLSX sheet names hold at most 31 characters.
+HJ1259_SHEETS = {
+    "generation": "产生 Generation",
+    "storage_in": "入库 Storage in",
+    "storage_out": "出库 Storage out",
+    "own_treatment": "自行利用处置 Own treatment",
+    "outsourced": "委托利用处置 Outsourced",
 }
 DISPLAY = [
     "table",
@@ -169,7 +178,7 @@ def _display(table: str, entry: LedgerEntry, manifests: Manifests) -> dict:
         "waste_code": waste.display_code if waste else "",
         "waste_name": waste.name if waste else "",
         "category": (waste.parent_code or waste.code) if waste else "",
-        "hazardous": ("yes" if waste.is_hazardous else "no") if waste else "",
+        "hazardous": ("是 / yes" if waste.is_hazardous else "否 / no") if waste else "",
         "quantity_kg": quantity,
         "quantity_source": source,
         "site": site,
@@ -178,7 +187,7 @@ def _display(table: str, entry: LedgerEntry, manifests: Manifests) -> dict:
         "carrier": manifest.get("carriers", ""),
         "manifest": data.get("manifest", ""),
         "operation": operation,
-        "transport": "road" if manifest else "",
+        "transport": "公路 / road" if manifest else "",
         "origin": manifest.get("from_site", site if entry.event_type in ("generated", "treated") else ""),
         "destination": manifest.get("to_site", ""),
     }

@@ -11,23 +11,50 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from waste import epcis
-from waste.verify import csv_line
+from django.utils.translation import gettext_noop
 
-from .tables import HJ1259_TABLES, PDF_COLUMNS
+from waste import epcis
+from waste.i18n import both
+from waste.verify import column_label, csv_line
+
+from .tables import HJ1259_SHEETS, HJ1259_TABLES, PDF_COLUMNS
 
 Rows = Iterator[tuple[str, object, list[str]]]
 Finish = Callable[[], tuple[dict, Iterable[tuple[int, int, str]]]]
 TITLES = {
     **HJ1259_TABLES,
-    "hj1259": "HJ 1259 ledger tables (台账)",
-    "register": "Chronological record / register",
-    "events": "Ledger events",
+    "hj1259": "HJ 1259 管理台账 / HJ 1259 ledger tables",
+    "register": "时序记录与登记簿 / Chronological record and register",
+    "events": "账本事件 / Ledger events",
 }
+SHEETS = {**HJ1259_SHEETS, "register": "登记簿 Register", "events": "账本事件 Ledger events"}
 
 
-def write_csv(path: Path, columns: list[str], rows: Rows, finish: Finish) -> None:
+def headers(columns: list[str]) -> list[str]:
+    """The header row people read: "中文 / English" per column (waste.verify reads it back to keys)."""
+    return [column_label(c) for c in columns]
+
+
+def table_lines(tables, counts: dict[str, int], totals: dict[str, Decimal]) -> str:
+    """One ``#zw-table`` line per table, empty ones included (a flat CSV has no room for an empty table)."""
+    out = []
+    for table in dict.fromkeys([*tables, *counts]):
+        kg = totals.get(table, Decimal(0))
+        out.append(f"#zw-table {table} rows={counts.get(table, 0)} kg={kg:.3f} {TITLES.get(table, table)}\n")
+    return "".join(out)
+
+
+def _count(counts: dict, totals: dict, i_qty: int | None, table: str, values: list[str]) -> None:
+    counts[table] = counts.get(table, 0) + 1
+    if i_qty is not None and values[i_qty]:
+        totals[table] = totals.get(table, Decimal(0)) + Decimal(values[i_qty])
+
+
+def write_csv(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tables=()) -> None:
     digest = hashlib.sha256()
+    i_qty = columns.index("quantity_kg") if "quantity_kg" in columns else None
+    counts: dict[str, int] = {}
+    totals: dict[str, Decimal] = {}
     with open(path, "wb") as out:
 
         def put(text: str) -> None:
@@ -35,9 +62,12 @@ def write_csv(path: Path, columns: list[str], rows: Rows, finish: Finish) -> Non
             digest.update(data)
             out.write(data)
 
-        put(csv_line(columns))
-        for _, _, values in rows:
+        put(csv_line(headers(columns)))
+        for table, _, values in rows:
             put(csv_line(values))
+            _count(counts, totals, i_qty, table, values)
+        if tables:
+            put(table_lines(tables, counts, totals))
         proof, nodes = finish()
         for start, size, node in nodes:
             put(f"#zw-node {start} {size} {node}\n")
@@ -54,7 +84,7 @@ def write_csv_chunks(path: Path, columns: list[str], chunks: Iterable[bytes], fi
             digest.update(data)
             out.write(data)
 
-        put(csv_line(columns).encode())
+        put(csv_line(headers(columns)).encode())
         for chunk in chunks:
             put(chunk)
         proof, nodes = finish()
@@ -65,32 +95,45 @@ def write_csv_chunks(path: Path, columns: list[str], chunks: Iterable[bytes], fi
 
 
 def _sheet_name(table: str, part: int) -> str:
-    name = TITLES.get(table, table)
+    name = SHEETS.get(table, table)
     for bad in "/\\?*[]:":
         name = name.replace(bad, "-")
     suffix = f" ({part})" if part > 1 else ""
     return name[: 31 - len(suffix)] + suffix
 
 
-def write_xlsx(path: Path, columns: list[str], rows: Rows, finish: Finish) -> None:
+def write_xlsx(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tables=()) -> None:
+    """One sheet per table (every one of ``tables``, empty ones included), then the proof sheet."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet, current, count, part = None, None, 0, 1
     i_qty = columns.index("quantity_kg") if "quantity_kg" in columns else None
+    pending = list(tables)
+
+    def empty_sheets(before: str | None) -> None:
+        # Rows come table by table in the order of ``tables``: sheets for the skipped ones first.
+        while pending and pending[0] != before:
+            book.create_sheet(_sheet_name(pending.pop(0), 1)).append(headers(columns))
+        if pending:
+            pending.pop(0)
+
     for table, _, values in rows:
         if table != current or count >= 1_000_000:
+            if table != current and table in pending:
+                empty_sheets(table)
             part = part + 1 if table == current else 1
             sheet, current, count = book.create_sheet(_sheet_name(table, part)), table, 0
-            sheet.append(columns)
+            sheet.append(headers(columns))
         cells: list = list(values)
         cells[0] = int(values[0])
         if i_qty is not None and values[i_qty] != "":
             cells[i_qty] = float(Decimal(values[i_qty]))
         sheet.append(cells)
         count += 1
-    if sheet is None:
-        book.create_sheet("rows").append(columns)
+    empty_sheets(None)
+    if sheet is None and not tables:
+        book.create_sheet("rows").append(headers(columns))
     proof, nodes = finish()
     proof_sheet = book.create_sheet("proof")
     text = json.dumps(proof, ensure_ascii=False, separators=(",", ":"))
@@ -116,7 +159,7 @@ def _event(table: str, entry, values: list[str]) -> dict:
     return out
 
 
-def write_jsonld(path: Path, columns: list[str], rows: Rows, finish: Finish) -> None:
+def write_jsonld(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tables=()) -> None:
     head = epcis.document([])
     with open(path, "w", encoding="utf-8") as out:
         out.write(json.dumps({k: v for k, v in head.items() if k != "epcisBody"}, ensure_ascii=False)[:-1])
@@ -155,18 +198,20 @@ class _LazyStory(list):
         return list.__getitem__(self, index)
 
 
-def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, title: str = "Ledger export") -> None:
+def write_pdf(
+    path: Path, columns: list[str], rows: Rows, finish: Finish, *, title: str = "账本导出 / Ledger export", tables=()
+) -> None:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfdoc, pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase import pdfdoc
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    font = "STSong-Light"
+    from waste.documents.fonts import cjk_font
+
+    font = cjk_font()  # embedded; it also holds the Latin glyphs
     heading = ParagraphStyle("h", fontName=font, fontSize=12, leading=16, spaceBefore=6, spaceAfter=4)
     body = ParagraphStyle("b", fontName=font, fontSize=9, leading=12)
     shown = PDF_COLUMNS["events" if columns[1] == "entry_shard" else "table"]
@@ -185,7 +230,24 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
     state = {"rows": 0}
 
     def table_of(chunk: list[list[str]]) -> Table:
-        return Table([[c.replace("entry_", "") for c in shown], *chunk], repeatRows=1, style=style, hAlign="LEFT")
+        head = [column_label(c).replace(" / ", "\n") for c in shown]
+        return Table([head, *chunk], repeatRows=1, style=style, hAlign="LEFT")
+
+    pending = list(tables)
+
+    def empty_tables(before: str | None):
+        # Rows come table by table in the order of ``tables``: the skipped ones are shown empty.
+        while pending and pending[0] != before:
+            table = pending.pop(0)
+            totals[table] = Decimal(0)
+            yield Paragraph(TITLES.get(table, table), heading)
+            yield Paragraph(both(gettext_noop("No records in this period.")), body)
+        if pending:
+            pending.pop(0)
+
+    def total_line(table: str) -> Paragraph:
+        total = both(gettext_noop("Total"))
+        return Paragraph(f"{total}: {totals[table]:.3f} kg", body)
 
     def story():
         yield Paragraph(title, heading)
@@ -198,7 +260,9 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
                     yield table_of(chunk)
                     chunk = []
                 if current is not None:
-                    yield Paragraph(f"Total {TITLES.get(current, current)}: {totals[current]:.3f} kg", body)
+                    yield total_line(current)
+                if table in pending:
+                    yield from empty_tables(table)
                 current = table
                 totals.setdefault(table, Decimal(0))
                 yield Paragraph(TITLES.get(table, table), heading)
@@ -211,15 +275,25 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
         if chunk:
             yield table_of(chunk)
         if current is not None:
-            yield Paragraph(f"Total {TITLES.get(current, current)}: {totals[current]:.3f} kg", body)
+            yield total_line(current)
+        yield from empty_tables(None)
         lines = "".join(f"<br/>{TITLES.get(t, t)}: {q:.3f} kg" for t, q in totals.items())
+        summary = both(
+            gettext_noop("Totals: %(rows)s rows, %(kg)s kg"),
+            {"rows": state["rows"], "kg": f"{sum(totals.values(), Decimal(0)):.3f}"},
+        )
         yield KeepTogether(
             [  # the totals end the last page, never split from one another
                 Spacer(1, 4 * mm),
-                Paragraph(f"Totals — {state['rows']} rows, {sum(totals.values(), Decimal(0)):.3f} kg{lines}", heading),
+                Paragraph(f"{summary}{lines}", heading),
                 Paragraph(
-                    "Every row, its ledger entry and the signed proof are embedded as proof.json; "
-                    "verify with: python -m waste.verify FILE",
+                    both(
+                        gettext_noop(
+                            "Every row, its ledger entry and the signed proof are embedded as proof.json; "
+                            "verify with: python -m waste.verify FILE"
+                        ),
+                        sep="<br/>",
+                    ),
                     body,
                 ),
             ]
@@ -275,7 +349,7 @@ def write_pdf(path: Path, columns: list[str], rows: Rows, finish: Finish, *, tit
 
     def footer(canvas, doc) -> None:
         canvas.setFont(font, 7)
-        canvas.drawRightString(doc.pagesize[0] - 12 * mm, 8 * mm, f"{title} — page {doc.page}")
+        canvas.drawRightString(doc.pagesize[0] - 12 * mm, 8 * mm, f"{title} — 第 {doc.page} 页 / page {doc.page}")
 
     doc = SimpleDocTemplate(
         str(path),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .catalogs import CatalogEntry
 from .parties import Organisation
@@ -9,26 +10,26 @@ from .sites import Site
 
 
 class BatchStatus(models.TextChoices):
-    GENERATED = "generated", "Generated"
-    STORED = "stored", "In storage"
-    READY = "ready", "Out of storage, awaiting pickup or treatment"
-    IN_TRANSIT = "in_transit", "In transit"
-    DELIVERED = "delivered", "Delivered, awaiting acceptance"
-    RECEIVED = "received", "Received"
-    REJECTED = "rejected", "Rejected by the receiver"
-    CONSOLIDATED = "consolidated", "Consolidated into another batch"
-    SPLIT = "split", "Split into other batches"
-    TREATED = "treated", "Treated (final fate recorded)"
+    GENERATED = "generated", _("Generated")
+    STORED = "stored", _("In storage")
+    READY = "ready", _("Out of storage, awaiting pickup or treatment")
+    IN_TRANSIT = "in_transit", _("In transit")
+    DELIVERED = "delivered", _("Delivered, awaiting acceptance")
+    RECEIVED = "received", _("Received")
+    REJECTED = "rejected", _("Rejected by the receiver")
+    CONSOLIDATED = "consolidated", _("Consolidated into another batch")
+    SPLIT = "split", _("Split into other batches")
+    TREATED = "treated", _("Treated (final fate recorded)")
 
 
 class PhysicalForm(models.TextChoices):
-    SOLID = "solid", "Solid"
-    LIQUID = "liquid", "Liquid"
-    SLUDGE = "sludge", "Sludge"
-    POWDER = "powder", "Powder / dust"
-    PASTE = "paste", "Paste"
-    GAS = "gas", "Gas in container"
-    MIXED = "mixed", "Mixed"
+    SOLID = "solid", _("Solid")
+    LIQUID = "liquid", _("Liquid")
+    SLUDGE = "sludge", _("Sludge")
+    POWDER = "powder", _("Powder / dust")
+    PASTE = "paste", _("Paste")
+    GAS = "gas", _("Gas in container")
+    MIXED = "mixed", _("Mixed")
 
 
 class Batch(models.Model):
@@ -90,10 +91,10 @@ class BatchParty(models.Model):
 
 
 class LinkKind(models.TextChoices):
-    CONSOLIDATION = "consolidation", "Consolidated into"
-    SPLIT = "split", "Split into"
-    OUTPUT = "output", "Treatment output (secondary material)"
-    RESIDUE = "residue", "Treatment residue"
+    CONSOLIDATION = "consolidation", _("Consolidated into")
+    SPLIT = "split", _("Split into")
+    OUTPUT = "output", _("Treatment output (secondary material)")
+    RESIDUE = "residue", _("Treatment residue")
 
 
 class BatchLink(models.Model):

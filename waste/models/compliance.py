@@ -5,31 +5,34 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .batches import Batch
+from .ledger import EventType
 from .manifests import Manifest
 from .parties import Organisation
 from .sites import Site
 
 
 class ExportKind(models.TextChoices):
-    HJ1259 = "hj1259", "HJ 1259 ledger tables (台账) of an enterprise"
-    REGISTER = "register", "Chronological record (WFD Art. 35) / regulator's register"
-    EVENTS = "events", "Ledger events"
+    HJ1259 = "hj1259", _("HJ 1259 ledger tables of an enterprise")
+    REGISTER = "register", _("Chronological record (WFD Art. 35) / regulator's register")
+    EVENTS = "events", _("Ledger events")
 
 
 class ExportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel"
-    PDF = "pdf", "PDF"
-    JSONLD = "jsonld", "EPCIS 2.0 JSON-LD"
+    CSV = "csv", _("CSV")
+    XLSX = "xlsx", _("Excel")
+    PDF = "pdf", _("PDF")
+    JSONLD = "jsonld", _("EPCIS 2.0 JSON-LD")
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ExportJob(models.Model):
@@ -73,28 +76,31 @@ class ExportJob(models.Model):
 
 
 class AlertRule(models.TextChoices):
-    MANIFEST_OVERDUE = "manifest_overdue", "Manifest not received in time"
-    STORAGE_TOO_LONG = "storage_too_long", "Hazardous waste stored beyond its limit"
-    WEIGHT_MISMATCH = "weight_mismatch", "Weight mismatch beyond tolerance"
-    OFF_SITE_SCAN = "off_site_scan", "Scan away from its site"
-    PERMIT_EXCEEDED = "permit_exceeded", "Permit's yearly quantity exceeded"
-    CAPACITY_EXCEEDED = "capacity_exceeded", "Site storage capacity exceeded"
-    VANISHED = "vanished", "Batch picked up and never received"
-    TREATMENT_WITHOUT_INTAKE = "treatment_without_intake", "Treatment recorded without intake"
-    MASS_BALANCE = "mass_balance", "Mass balance out of tolerance"
+    MANIFEST_OVERDUE = "manifest_overdue", _("Manifest not received in time")
+    STORAGE_TOO_LONG = "storage_too_long", _("Hazardous waste stored beyond its limit")
+    WEIGHT_MISMATCH = "weight_mismatch", _("Weight mismatch beyond tolerance")
+    OFF_SITE_SCAN = "off_site_scan", _("Scan away from its site")
+    PERMIT_EXCEEDED = "permit_exceeded", _("Permit's yearly quantity exceeded")
+    CAPACITY_EXCEEDED = "capacity_exceeded", _("Site storage capacity exceeded")
+    VANISHED = "vanished", _("Batch picked up and never received")
+    TREATMENT_WITHOUT_INTAKE = "treatment_without_intake", _("Treatment recorded without intake")
+    MASS_BALANCE = "mass_balance", _("Mass balance out of tolerance")
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Alert(models.Model):
     rule = models.CharField(max_length=30, choices=AlertRule.choices)
     cause = models.CharField(max_length=200, help_text="what makes it unique: raised at most once per cause")
     severity = models.CharField(max_length=10, default="warning")
-    message = models.TextField()
+    message = models.TextField(help_text="the text as raised, in English (search, logs)")
+    # Rendered at read time in the reader's language: gettext(message_id) % params.
+    message_id = models.TextField(blank=True, help_text="gettext msgid of the text")
+    params = models.JSONField(default=dict, blank=True)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
     )
@@ -119,6 +125,28 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-raised_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["rule", "cause"], name="alert_once_per_cause")]
+
+    def text(self) -> str:
+        """The alert's text in the active language (the English text as raised when it has no msgid)."""
+        if not self.message_id:
+            return self.message
+        return alert_text(self.message_id, self.params)
+
+
+def alert_text(message_id: str, params: dict) -> str:
+    """gettext(message_id) % params, with an event type shown by its translated label."""
+    if not params:  # a rule of another app may hand a finished text
+        return gettext(message_id)
+    values = dict(params)
+    if values.get("event_type") in EventType.values:
+        values["event_type"] = EventType(values["event_type"]).label
+    try:
+        return gettext(message_id) % values
+    except (KeyError, TypeError, ValueError):  # a translation naming a parameter the text lacks
+        try:
+            return message_id % values
+        except (KeyError, TypeError, ValueError):
+            return message_id
 
 
 class Webhook(models.Model):

@@ -7,6 +7,7 @@ Checkpoints seal the heads of all chains into a Merkle root signed with Ed25519.
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 from waste.geo import WGS84
 
@@ -16,19 +17,19 @@ from .sites import Site
 
 
 class EventType(models.TextChoices):
-    GENERATED = "generated", "Generated"
-    STORED = "stored", "Stored (storage in)"
-    RELEASED = "released", "Out of storage"
-    PICKED_UP = "picked_up", "Picked up"
-    DROPPED_OFF = "dropped_off", "Dropped off"
-    RECEIVED = "received", "Received"
-    WEIGHED = "weighed", "Weighed"
-    REJECTED = "rejected", "Rejected"
-    CONSOLIDATED = "consolidated", "Consolidated"
-    SPLIT = "split", "Split"
-    TREATED = "treated", "Treated"
-    SIGNED = "signed", "Manifest signed"
-    CORRECTED = "corrected", "Corrected"
+    GENERATED = "generated", _("Generated")
+    STORED = "stored", _("Stored (storage in)")
+    RELEASED = "released", _("Out of storage")
+    PICKED_UP = "picked_up", _("Picked up")
+    DROPPED_OFF = "dropped_off", _("Dropped off")
+    RECEIVED = "received", _("Received")
+    WEIGHED = "weighed", _("Weighed")
+    REJECTED = "rejected", _("Rejected")
+    CONSOLIDATED = "consolidated", _("Consolidated")
+    SPLIT = "split", _("Split")
+    TREATED = "treated", _("Treated")
+    SIGNED = "signed", _("Manifest signed")
+    CORRECTED = "corrected", _("Corrected")
 
 
 class LedgerHead(models.Model):

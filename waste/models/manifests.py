@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .batches import Batch
 from .parties import Organisation
@@ -9,13 +10,13 @@ from .sites import Site
 
 
 class ManifestStatus(models.TextChoices):
-    DRAFT = "draft", "Draft: awaiting the consignor's signature"
-    SEALED = "sealed", "Signed by the consignor"
-    IN_TRANSIT = "in_transit", "In transit"
-    RECEIVED = "received", "Received"
-    PARTIALLY_RECEIVED = "partial", "Partially accepted"
-    REFUSED = "refused", "Refused"
-    SUPERSEDED = "superseded", "Superseded by a correction"
+    DRAFT = "draft", _("Draft: awaiting the consignor's signature")
+    SEALED = "sealed", _("Signed by the consignor")
+    IN_TRANSIT = "in_transit", _("In transit")
+    RECEIVED = "received", _("Received")
+    PARTIALLY_RECEIVED = "partial", _("Partially accepted")
+    REFUSED = "refused", _("Refused")
+    SUPERSEDED = "superseded", _("Superseded by a correction")
 
 
 class Manifest(models.Model):

@@ -3,22 +3,23 @@
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 from waste.geo import WGS84
 
 
 class Role(models.TextChoices):
-    GENERATOR = "generator", "Waste generator"
-    HAULER = "hauler", "Hauler"
-    SITE_OPERATOR = "site_operator", "Site operator"
-    RECYCLER = "recycler", "Recycler"
-    REGULATOR = "regulator", "Regulator"
+    GENERATOR = "generator", _("Waste generator")
+    HAULER = "hauler", _("Hauler")
+    SITE_OPERATOR = "site_operator", _("Site operator")
+    RECYCLER = "recycler", _("Recycler")
+    REGULATOR = "regulator", _("Regulator")
 
 
 class IdScheme(models.TextChoices):
-    CN_USCC = "cn_uscc", "China unified social credit code"
-    EU_VAT = "eu_vat", "EU VAT number"
-    US_EPA_ID = "us_epa_id", "US EPA identification number"
+    CN_USCC = "cn_uscc", _("China unified social credit code")
+    EU_VAT = "eu_vat", _("EU VAT number")
+    US_EPA_ID = "us_epa_id", _("US EPA identification number")
 
 
 class Organisation(models.Model):
@@ -57,10 +58,10 @@ class Organisation(models.Model):
 
 
 class MemberRole(models.TextChoices):
-    ADMIN = "admin", "Administrator"
-    MEMBER = "member", "Member"
-    DRIVER = "driver", "Driver"
-    VIEWER = "viewer", "Viewer (read only)"
+    ADMIN = "admin", _("Administrator")
+    MEMBER = "member", _("Member")
+    DRIVER = "driver", _("Driver")
+    VIEWER = "viewer", _("Viewer (read only)")
 
 
 class Membership(models.Model):

@@ -1,6 +1,7 @@
 """Places where waste is generated, collected, stored, treated or disposed of."""
 
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 from waste.geo import WGS84
 
@@ -8,12 +9,12 @@ from .parties import Organisation
 
 
 class SiteKind(models.TextChoices):
-    GENERATION = "generation", "Generation site"
-    COLLECTION_POINT = "collection_point", "Collection point"
-    TRANSFER_STATION = "transfer_station", "Transfer station"
-    STORAGE = "storage", "Storage"
-    TREATMENT = "treatment", "Treatment / recycling plant"
-    DISPOSAL = "disposal", "Disposal site"
+    GENERATION = "generation", _("Generation site")
+    COLLECTION_POINT = "collection_point", _("Collection point")
+    TRANSFER_STATION = "transfer_station", _("Transfer station")
+    STORAGE = "storage", _("Storage")
+    TREATMENT = "treatment", _("Treatment / recycling plant")
+    DISPOSAL = "disposal", _("Disposal site")
 
 
 # Kinds that receive waste from elsewhere (a manifest may end there).

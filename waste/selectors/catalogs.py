@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import date
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError
 from waste.models.catalogs import Catalog, CatalogEntry
@@ -129,10 +130,11 @@ def waste_code_normalise(raw: object, *, field: str = "waste_code") -> tuple[str
         if code:
             return key, code
     examples = ", ".join(EXAMPLES[k] for k in WASTE_CATALOGS)
-    shown = repr(raw) if text else "an empty value"
+    shown = repr(raw) if text else _("an empty value")
     raise AppError.field(
         field,
-        f"{shown} is not a waste code. Expected a code such as {examples}.",
+        _("%(shown)s is not a waste code. Expected a code such as %(examples)s.")
+        % {"shown": shown, "examples": examples},
         code="invalid_code",
     )
 
@@ -143,8 +145,12 @@ def _code_in_key(key: str, raw: object, field: str) -> str:
     if code:
         return code
     example = EXAMPLES.get(key)
-    hint = f" Expected a code such as {example}." if example else ""
-    raise AppError.field(field, f"{raw!r} is not a code of catalog {key}.{hint}", code="invalid_code")
+    hint = " " + _("Expected a code such as %(example)s.") % {"example": example} if example else ""
+    raise AppError.field(
+        field,
+        _("%(raw)s is not a code of catalog %(key)s.%(hint)s") % {"raw": repr(raw), "key": key, "hint": hint},
+        code="invalid_code",
+    )
 
 
 def catalog_versions(key: str) -> QuerySet[Catalog]:
@@ -191,26 +197,45 @@ def catalog_entry_lookup(
     later = [c for c in versions if c.effective_from > on]
     if ended:
         last = ended[-1]
-        msg = (
-            f"Code {shown} expired: it was valid in {key} version {last.version} "
-            f"from {last.effective_from.isoformat()} until {last.effective_until.isoformat()}, "
-            f"not on {on.isoformat()}."
-        )
+        msg = _(
+            "Code %(shown)s expired: it was valid in %(key)s version %(version)s "
+            "from %(start)s until %(end)s, not on %(on)s."
+        ) % {
+            "shown": shown,
+            "key": key,
+            "version": last.version,
+            "start": last.effective_from.isoformat(),
+            "end": last.effective_until.isoformat(),
+            "on": on.isoformat(),
+        }
         raise AppError.field(field, msg, code="expired_code")
     if later:
         first = later[0]
-        msg = (
-            f"Code {shown} is not yet valid on {on.isoformat()}: it enters {key} with "
-            f"version {first.version} on {first.effective_from.isoformat()}."
-        )
+        msg = _(
+            "Code %(shown)s is not yet valid on %(on)s: it enters %(key)s with version %(version)s on %(start)s."
+        ) % {
+            "shown": shown,
+            "on": on.isoformat(),
+            "key": key,
+            "version": first.version,
+            "start": first.effective_from.isoformat(),
+        }
         raise AppError.field(field, msg, code="not_yet_valid")
 
     if catalog is None:
-        msg = f"No version of catalog {key} is in force on {on.isoformat()}; cannot check {shown}."
+        msg = _("No version of catalog %(key)s is in force on %(on)s; cannot check %(shown)s.") % {
+            "key": key,
+            "on": on.isoformat(),
+            "shown": shown,
+        }
         raise AppError.field(field, msg, code="unknown_code")
-    msg = f"Unknown code {shown}: not in {key} version {catalog.version}."
+    msg = _("Unknown code %(shown)s: not in %(key)s version %(version)s.") % {
+        "shown": shown,
+        "key": key,
+        "version": catalog.version,
+    }
     if catalog.partial:
-        msg += (
+        msg += _(
             " That list is knowingly partial; if the code is genuine, import the complete list "
             "with `manage.py import_catalog`."
         )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from waste.errors import NotFound
 from waste.models import ExportJob
 from waste.scoping import visible_to
@@ -9,5 +11,5 @@ def export_get(*, user, export_id) -> ExportJob:
     """An export the user may see (the one who requested it), or 404."""
     job = visible_to(ExportJob.objects.filter(pk=export_id), user).first()
     if job is None:
-        raise NotFound("No such export.", code="not_found")
+        raise NotFound(_("No such export."), code="not_found")
     return job

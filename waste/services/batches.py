@@ -11,6 +11,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from waste.codes import batch_code_new, batch_code_normalise, batch_code_valid
 from waste.errors import AppError, Conflict, NotFound
@@ -44,9 +45,11 @@ def quantity_check(value: Decimal | None, field: str) -> None:
     if value is None:
         return
     if value <= 0:
-        raise AppError.field(field, "Must be greater than zero.")
+        raise AppError.field(field, _("Must be greater than zero."))
     if value > MAX_BATCH_KG:
-        raise AppError.field(field, f"A batch weighs at most {MAX_BATCH_KG:,} kg (60 t).")
+        raise AppError.field(
+            field, _("A batch weighs at most %(max_batch_kg)s kg (60 t).") % {"max_batch_kg": format(MAX_BATCH_KG, ",")}
+        )
 
 
 def event_time_check(value: datetime | None, field: str) -> datetime:
@@ -54,20 +57,20 @@ def event_time_check(value: datetime | None, field: str) -> datetime:
     if value is None:
         return now
     if timezone.is_naive(value):
-        raise AppError.field(field, "Give a time zone, e.g. 2026-11-22T09:30:00+08:00.")
+        raise AppError.field(field, _("Give a time zone, e.g. 2026-11-22T09:30:00+08:00."))
     if value > now + timedelta(seconds=settings.CLOCK_SKEW_SECONDS):
-        raise AppError.field(field, "Is in the future beyond the allowed clock skew.", code="future_time")
+        raise AppError.field(field, _("Is in the future beyond the allowed clock skew."), code="future_time")
     return value
 
 
 def batch_get(code: str, *, field: str = "code", lock: bool = False) -> Batch:
     canonical = batch_code_normalise(code)
     if not batch_code_valid(canonical):
-        raise AppError.field(field, "Not a batch code, or its check character is wrong.", code="invalid_code")
+        raise AppError.field(field, _("Not a batch code, or its check character is wrong."), code="invalid_code")
     queryset = Batch.objects.select_for_update() if lock else Batch.objects
     batch = queryset.filter(code=canonical).first()
     if batch is None:
-        raise NotFound.field(field, "No batch with this code.", code="unknown_batch")
+        raise NotFound.field(field, _("No batch with this code."), code="unknown_batch")
     return batch
 
 
@@ -89,7 +92,10 @@ def permit_check(*, site: Site, entry, on, field: str = "waste_code") -> None:
     permits = [p for p in site.permits.all() if p.valid_from <= on <= p.valid_until]
     if permits and not any(p.covers(entry.code, entry.parent_code, on) for p in permits):
         raise AppError.field(
-            field, f"{entry.display_code} is not covered by the permits of {site.name}.", code="not_permitted"
+            field,
+            _("%(display_code)s is not covered by the permits of %(name)s.")
+            % {"display_code": entry.display_code, "name": site.name},
+            code="not_permitted",
         )
 
 
@@ -98,7 +104,9 @@ def _traits(raw: list[str] | None, entry) -> list[str]:
         return entry.traits
     unknown = sorted(set(raw) - TRAITS)
     if unknown:
-        raise AppError.field("hazard_traits", f"Unknown hazard traits {unknown}; use T, C, I, R, In.")
+        raise AppError.field(
+            "hazard_traits", _("Unknown hazard traits %(unknown)s; use T, C, I, R, In.") % {"unknown": unknown}
+        )
     return sorted(set(raw))
 
 
@@ -120,15 +128,18 @@ def batch_create(
 ) -> Batch:
     organisation = organisation or site.organisation
     if site.organisation_id != organisation.id:
-        raise AppError.field("site", "The site does not belong to this organisation.", status=403)
+        raise AppError.field("site", _("The site does not belong to this organisation."), status=403)
     membership_require(user=user, organisation=organisation, roles=(Role.GENERATOR, Role.SITE_OPERATOR), field="site")
     if not site.active:
-        raise AppError.field("site", "This site is not active.")
+        raise AppError.field("site", _("This site is not active."))
     quantity_check(quantity_kg, "quantity_kg")
     generated_at = event_time_check(generated_at, "generated_at")
     entry = catalog_entry_lookup(code=waste_code, on=timezone.localdate(generated_at), field="waste_code")
     if entry.catalog.key not in WASTE_CATALOGS:
-        raise AppError.field("waste_code", f"{entry.display_code} is a category or operation, not a waste code.")
+        raise AppError.field(
+            "waste_code",
+            _("%(display_code)s is a category or operation, not a waste code.") % {"display_code": entry.display_code},
+        )
     permit_check(site=site, entry=entry, on=timezone.localdate(generated_at))
     traits = _traits(hazard_traits, entry)
     batch = Batch.objects.create(
@@ -361,7 +372,7 @@ def batch_act(*, code: str, act: Act) -> tuple[Batch, LedgerEntry]:
 
 def _lock_batches(codes: list[str], field: str) -> list[Batch]:
     if len(set(codes)) != len(codes):
-        raise AppError.field(field, "A batch is listed twice.", code="duplicate")
+        raise AppError.field(field, _("A batch is listed twice."), code="duplicate")
     batches = [batch_get(code, field=f"{field}.{i}") for i, code in enumerate(codes)]
     locked = {b.pk: b for b in Batch.objects.select_for_update().filter(pk__in=[b.pk for b in batches]).order_by("pk")}
     return [locked[b.pk] for b in batches]
@@ -369,12 +380,13 @@ def _lock_batches(codes: list[str], field: str) -> list[Batch]:
 
 def _compatible(parents: list[Batch], field: str) -> None:
     if len({p.is_hazardous for p in parents}) > 1:
-        raise AppError.field(field, "Hazardous waste is never mixed with non-hazardous waste.", code="incompatible")
+        raise AppError.field(field, _("Hazardous waste is never mixed with non-hazardous waste."), code="incompatible")
     groups = {(p.waste.parent_code if p.is_hazardous else p.waste.code) for p in parents}
     if parents[0].is_hazardous and len(groups) > 1:
         raise AppError.field(
             field,
-            f"Incompatible hazardous categories {sorted(groups)}: only one category may be consolidated together.",
+            _("Incompatible hazardous categories %(sorted)s: only one category may be consolidated together.")
+            % {"sorted": sorted(groups)},
             code="incompatible",
         )
 
@@ -384,7 +396,7 @@ def batch_consolidate(
     *, user, codes: list[str], site: Site, waste_code: str | None = None, event_time: datetime | None = None
 ) -> Batch:
     if len(codes) < 2:
-        raise AppError.field("batches", "Consolidation needs at least two batches.")
+        raise AppError.field("batches", _("Consolidation needs at least two batches."))
     event_time = event_time_check(event_time, "event_time")
     parents = _lock_batches(codes, "batches")
     membership_require(
@@ -392,14 +404,18 @@ def batch_consolidate(
     )
     for i, parent in enumerate(parents):
         if parent.current_site_id != site.pk or parent.holder_id != site.organisation_id:
-            raise AppError.field(f"batches.{i}", f"{parent.code} is not held at {site.name}.", code="not_here")
+            raise AppError.field(
+                f"batches.{i}",
+                _("%(code)s is not held at %(name)s.") % {"code": parent.code, "name": site.name},
+                code="not_here",
+            )
     _compatible(parents, "batches")
     entry = parents[0].waste
     if waste_code:
         entry = catalog_entry_lookup(code=waste_code, on=timezone.localdate(event_time), field="waste_code")
         _compatible(parents + [Batch(waste=entry, is_hazardous=entry.is_hazardous)], "waste_code")
     elif len({p.waste_id for p in parents}) > 1:
-        raise AppError.field("waste_code", "The batches have different codes: name the consolidated batch's code.")
+        raise AppError.field("waste_code", _("The batches have different codes: name the consolidated batch's code."))
     weights = [p.last_weight_kg or p.quantity_kg for p in parents]
     total = sum(weights, Decimal(0))
     quantity_check(total, "batches")
@@ -427,7 +443,8 @@ def batch_consolidate(
         if parent.status not in transition.sources:
             raise Conflict.field(
                 "batches",
-                f"{parent.code} cannot be consolidated while {parent.get_status_display().lower()}.",
+                _("%(code)s cannot be consolidated while %(lower)s.")
+                % {"code": parent.code, "lower": parent.get_status_display().lower()},
                 code="not_allowed",
             )
         BatchLink.objects.create(parent=parent, child=child, kind=LinkKind.CONSOLIDATION, quantity_kg=weight)
@@ -466,22 +483,27 @@ def batch_consolidate(
 @transaction.atomic
 def batch_split(*, user, code: str, quantities: list[Decimal], event_time: datetime | None = None) -> list[Batch]:
     if len(quantities) < 2:
-        raise AppError.field("parts", "Splitting needs at least two parts.")
+        raise AppError.field("parts", _("Splitting needs at least two parts."))
     event_time = event_time_check(event_time, "event_time")
     parent = batch_get(code, lock=True)
     membership_require(user=user, organisation=parent.holder, field="code")
     transition = TRANSITIONS["split"]
     if parent.status not in transition.sources:
         raise Conflict.field(
-            "code", f"Cannot split a batch that is {parent.get_status_display().lower()}.", code="not_allowed"
+            "code",
+            _("Cannot split a batch that is %(lower)s.") % {"lower": parent.get_status_display().lower()},
+            code="not_allowed",
         )
     for i, quantity in enumerate(quantities):
         if quantity <= 0:
-            raise AppError.field(f"parts.{i}", "Must be greater than zero.")
+            raise AppError.field(f"parts.{i}", _("Must be greater than zero."))
     whole = parent.last_weight_kg or parent.quantity_kg
     if sum(quantities, Decimal(0)) != whole:
         raise AppError.field(
-            "parts", f"The parts add up to {sum(quantities)} kg, the batch weighs {whole} kg.", code="unbalanced"
+            "parts",
+            _("The parts add up to %(sum)s kg, the batch weighs %(whole)s kg.")
+            % {"sum": sum(quantities), "whole": whole},
+            code="unbalanced",
         )
     children = []
     events = []
@@ -555,11 +577,14 @@ def batch_treat(
     final = operation_is_final(operation, on=timezone.localdate(event_time), field="operation")
     site = batch.current_site
     if site is None:
-        raise Conflict.field("code", "The batch is in transit; treat it where it is received.", code="not_allowed")
+        raise Conflict.field("code", _("The batch is in transit; treat it where it is received."), code="not_allowed")
     permits = [p for p in site.permits.all() if p.valid_from <= timezone.localdate(event_time) <= p.valid_until]
     if permits and not any(operation in p.operations for p in permits if p.operations):
         raise AppError.field(
-            "operation", f"{operation} is not among the operations {site.name} is permitted for.", code="not_permitted"
+            "operation",
+            _("%(operation)s is not among the operations %(name)s is permitted for.")
+            % {"operation": operation, "name": site.name},
+            code="not_permitted",
         )
     act = Act(
         user=user,

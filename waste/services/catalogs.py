@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError, Conflict
 from waste.models.catalogs import Catalog, CatalogEntry
@@ -107,9 +108,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
                 elif any((v or "").strip() for v in record.values()):
                     rows.append((reader.line_num, record))
     except FileNotFoundError as exc:
-        raise AppError.field("path", f"No such file: {path}", code="invalid_file") from exc
+        raise AppError.field("path", _("No such file: %(path)s") % {"path": path}, code="invalid_file") from exc
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise AppError.field("path", f"{path} is not a UTF-8 CSV file: {exc}", code="invalid_file") from exc
+        raise AppError.field(
+            "path", _("%(path)s is not a UTF-8 CSV file: %(exc)s") % {"path": path, "exc": exc}, code="invalid_file"
+        ) from exc
     return header, rows
 
 
@@ -124,19 +127,22 @@ def _column_map(header: list[str], columns: dict[str, str] | None) -> dict[str, 
     for field, column in mapping.items():
         if field not in ENTRY_FIELDS:
             errors.setdefault(f"columns.{field}", []).append(
-                f"Unknown entry field {field!r}; expected one of {', '.join(ENTRY_FIELDS)}."
+                _("Unknown entry field %(field)s; expected one of %(join)s.")
+                % {"field": repr(field), "join": ", ".join(ENTRY_FIELDS)}
             )
         elif column not in header:
             errors.setdefault(f"columns.{field}", []).append(
-                f"Column {column!r} is not in the file header ({', '.join(header)})."
+                _("Column %(column)s is not in the file header (%(join)s).")
+                % {"column": repr(column), "join": ", ".join(header)}
             )
     for required in ("code", "name"):
         if required not in mapping:
             errors.setdefault(f"columns.{required}", []).append(
-                f"Which column holds the entry {required}? None is mapped and none is named so."
+                _("Which column holds the entry %(required)s? None is mapped and none is named so.")
+                % {"required": required}
             )
     if errors:
-        raise AppError("The column mapping does not fit the file.", code="invalid_catalog", fields=errors)
+        raise AppError(_("The column mapping does not fit the file."), code="invalid_catalog", fields=errors)
     return mapping
 
 
@@ -149,7 +155,9 @@ def _parse_rows(
     mapped_columns = set(mapping.values())
 
     def err(line: int, field: str, message: str) -> None:
-        errors.setdefault(f"rows[{line}].{field}", []).append(f"Row {line}: {message}")
+        errors.setdefault(f"rows[{line}].{field}", []).append(
+            _("Row %(line)s: %(message)s") % {"line": line, "message": message}
+        )
 
     def cell(record: dict[str, str], field: str) -> str:
         column = mapping.get(field)
@@ -157,46 +165,61 @@ def _parse_rows(
 
     for line, record in rows:
         if record.pop("__overflow__", None):
-            err(line, "row", "more cells than header columns.")
+            err(line, "row", _("more cells than header columns."))
             continue
         raw_code = cell(record, "code")
         code = code_canonical(key, raw_code) if raw_code else None
         if not raw_code:
-            err(line, "code", "the code is empty.")
+            err(line, "code", _("the code is empty."))
         elif code is None:
-            err(line, "code", f"{raw_code!r} is not a valid {key} code.")
+            err(line, "code", _("%(code)s is not a valid %(key)s code.") % {"code": repr(raw_code), "key": key})
         elif code in seen:
-            err(line, "code", f"code {code} repeats row {seen[code]}.")
+            err(line, "code", _("code %(code)s repeats row %(row)s.") % {"code": code, "row": seen[code]})
         else:
             seen[code] = line
 
         name = cell(record, "name")
         if not name:
-            err(line, "name", "the name is empty.")
+            err(line, "name", _("the name is empty."))
 
         traits, bad_traits = _traits(cell(record, "hazard_traits"))
         if bad_traits:
             err(
                 line,
                 "hazard_traits",
-                f"unknown hazard trait(s) {', '.join(bad_traits)}; allowed: {', '.join(HAZARD_TRAITS)}.",
+                _("unknown hazard trait(s) %(traits)s; allowed: %(allowed)s.")
+                % {"traits": ", ".join(bad_traits), "allowed": ", ".join(HAZARD_TRAITS)},
             )
 
         if "is_hazardous" in mapping:
             hazardous = _bool(cell(record, "is_hazardous"))
             if hazardous is None:
-                err(line, "is_hazardous", f"{cell(record, 'is_hazardous')!r} is not true or false.")
+                err(
+                    line,
+                    "is_hazardous",
+                    _("%(value)s is not true or false.") % {"value": repr(cell(record, "is_hazardous"))},
+                )
                 hazardous = False
         else:
             hazardous = bool(traits)
 
         display = cell(record, "display_code")
         if key == "eu-low" and display and display.endswith("*") != hazardous:
-            err(line, "display_code", f"{display!r} disagrees with is_hazardous={hazardous}.")
+            err(
+                line,
+                "display_code",
+                _("%(display)s disagrees with is_hazardous=%(hazardous)s.")
+                % {"display": repr(display), "hazardous": hazardous},
+            )
 
         parent = re.sub(r"\s+", "", cell(record, "parent_code")).upper()
         if key == "cn-hw" and code and parent and parent != f"HW{code[-2:]}":
-            err(line, "parent_code", f"code {code} belongs to HW{code[-2:]}, not {parent}.")
+            err(
+                line,
+                "parent_code",
+                _("code %(code)s belongs to %(category)s, not %(parent)s.")
+                % {"code": code, "category": f"HW{code[-2:]}", "parent": parent},
+            )
 
         if code is None or not name:
             continue
@@ -219,7 +242,7 @@ def _parse_rows(
         if len(errors) >= _MAX_ERRORS:
             break
     if not rows:
-        errors.setdefault("path", []).append("The file has no data rows.")
+        errors.setdefault("path", []).append(_("The file has no data rows."))
     return parsed, errors
 
 
@@ -231,11 +254,13 @@ def _annotate(key: str, parsed: list[_Row], annotations: dict[str, dict] | None)
     for raw, facts in annotations.items():
         code = code_canonical(key, raw)
         if code is None or code not in {r.code for r in parsed}:
-            errors.setdefault(f"annotations.{raw}", []).append(f"{raw!r} is not a code in the file.")
+            errors.setdefault(f"annotations.{raw}", []).append(
+                _("%(raw)s is not a code in the file.") % {"raw": repr(raw)}
+            )
         else:
             by_code[code] = facts
     if errors:
-        raise AppError("Annotations name codes the file lacks.", code="invalid_catalog", fields=errors)
+        raise AppError(_("Annotations name codes the file lacks."), code="invalid_catalog", fields=errors)
     out = []
     for row in parsed:
         if row.code in by_code:
@@ -266,11 +291,13 @@ def _catalog_import(
     annotations: dict[str, dict] | None = None,
 ) -> tuple[Catalog, bool]:
     if not isinstance(effective_from, date):
-        raise AppError.field("effective_from", "effective_from must be a date.")
+        raise AppError.field("effective_from", _("effective_from must be a date."))
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", key or ""):
-        raise AppError.field("key", f"{key!r} is not a catalog key (lower-case letters, digits, '-').")
+        raise AppError.field(
+            "key", _("%(key)s is not a catalog key (lower-case letters, digits, '-').") % {"key": repr(key)}
+        )
     if not (version or "").strip() or len(version) > 40:
-        raise AppError.field("version", "The version must be 1 to 40 characters.")
+        raise AppError.field("version", _("The version must be 1 to 40 characters."))
 
     header, rows = _read_csv(Path(path))
     mapping = _column_map(header, columns)
@@ -278,7 +305,7 @@ def _catalog_import(
     if errors:
         count = sum(len(v) for v in errors.values())
         raise AppError(
-            f"{path}: {count} problem(s); nothing was imported.",
+            _("%(path)s: %(count)s problem(s); nothing was imported.") % {"path": path, "count": count},
             code="invalid_catalog",
             fields=errors,
         )
@@ -292,15 +319,19 @@ def _catalog_import(
                 return same, False
             raise Conflict.field(
                 "version",
-                f"{key} version {version} is already loaded with different content or dates; "
-                "give the new list a new version.",
+                _(
+                    "%(key)s version %(version)s is already loaded with different content or dates; "
+                    "give the new list a new version."
+                )
+                % {"key": key, "version": version},
                 code="catalog_version_conflict",
             )
         clash = next((c for c in versions if c.effective_from == effective_from), None)
         if clash is not None:
             raise Conflict.field(
                 "effective_from",
-                f"{key} version {clash.version} already starts on {effective_from.isoformat()}.",
+                _("%(key)s version %(version)s already starts on %(isoformat)s.")
+                % {"key": key, "version": clash.version, "isoformat": effective_from.isoformat()},
                 code="catalog_version_conflict",
             )
         earlier = [c for c in versions if c.effective_from < effective_from]
@@ -322,7 +353,7 @@ def _catalog_import(
         except IntegrityError as exc:
             raise Conflict.field(
                 "version",
-                f"{key} version {version} was imported concurrently.",
+                _("%(key)s version %(version)s was imported concurrently.") % {"key": key, "version": version},
                 code="catalog_version_conflict",
             ) from exc
         CatalogEntry.objects.bulk_create(

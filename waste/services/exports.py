@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError, Forbidden, NotFound
 from waste.exports import proofs, tables, writers
@@ -54,13 +55,13 @@ def export_scope_check(*, user, kind: str, organisation: Organisation | None) ->
             if kind == "hj1259":
                 raise AppError.field(
                     "organisation",
-                    "HJ 1259 tables are per enterprise: name the organisation.",
+                    _("HJ 1259 tables are per enterprise: name the organisation."),
                     code="organisation_required",
                 )
             return None
         if len(own) != 1:
             raise AppError.field(
-                "organisation", "You belong to several organisations: name one.", code="organisation_required"
+                "organisation", _("You belong to several organisations: name one."), code="organisation_required"
             )
         return Organisation.objects.get(pk=own[0])
     if user.is_superuser or organisation.pk in own:
@@ -69,7 +70,10 @@ def export_scope_check(*, user, kind: str, organisation: Organisation | None) ->
         return organisation
     raise Forbidden.field(
         "organisation",
-        "You may export only your own organisation's ledger, or, as a regulator, organisations in your jurisdiction.",
+        _(
+            "You may export only your own organisation's ledger, "
+            "or, as a regulator, organisations in your jurisdiction."
+        ),
         code="forbidden",
     )
 
@@ -91,16 +95,18 @@ def export_request(
 ) -> ExportJob:
     """A queued job for this request, or the one already queued or running for the same request."""
     if date_to < date_from:
-        raise AppError.field("to", "Is before 'from'.", code="bad_period")
+        raise AppError.field("to", _("Is before 'from'."), code="bad_period")
     if (date_to - date_from).days > MAX_DAYS:
-        raise AppError.field("to", f"A period spans at most {MAX_DAYS} days.", code="bad_period")
+        raise AppError.field(
+            "to", _("A period spans at most %(max_days)s days.") % {"max_days": MAX_DAYS}, code="bad_period"
+        )
     if date_from > timezone.localdate():
-        raise AppError.field("from", "Is in the future.", code="bad_period")
+        raise AppError.field("from", _("Is in the future."), code="bad_period")
     organisation = export_scope_check(user=user, kind=kind, organisation=organisation)
     fingerprint = _fingerprint(
         user=user, kind=kind, format=format, date_from=date_from, date_to=date_to, organisation=organisation
     )
-    for _ in range(3):
+    for _attempt in range(3):
         running = ExportJob.objects.filter(
             fingerprint=fingerprint, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
         ).first()
@@ -123,7 +129,7 @@ def export_request(
 
         transaction.on_commit(lambda job_id=str(job.pk): export_run_task.delay(job_id))
         return job
-    raise AppError("The same export is being requested repeatedly; try again.", code="busy", status=409)
+    raise AppError(_("The same export is being requested repeatedly; try again."), code="busy", status=409)
 
 
 # --- Running ---------------------------------------------------------------------------------------
@@ -183,11 +189,10 @@ def export_write(*, job: ExportJob, path, checkpoint: LedgerCheckpoint) -> int:
     run = Run(job, checkpoint, total)
     source = tables.rows(job.kind, scope, job.date_from, job.date_to)
     writer = writers.WRITERS[job.format]
-    kwargs = (
-        {"title": f"{writers.TITLES.get(job.kind, job.kind)} {job.date_from} – {job.date_to}"}
-        if job.format == "pdf"
-        else {}
-    )
+    # HJ 1259 exports always hold all five tables, empty ones included.
+    kwargs: dict = {"tables": tuple(tables.HJ1259_TABLES) if job.kind == "hj1259" else ()}
+    if job.format == "pdf":
+        kwargs["title"] = f"{writers.TITLES.get(job.kind, job.kind)} {job.date_from} – {job.date_to}"
     writer(path, columns, run.rows(source), lambda: run.finish(columns), **kwargs)
     return run.count
 
@@ -240,13 +245,13 @@ def export_link_check(*, job: ExportJob, token: str) -> None:
         value = signing.TimestampSigner(salt=LINK_SALT).unsign(token, max_age=LINK_MAX_AGE)
     except signing.SignatureExpired:
         raise AppError(
-            "This download link has expired; ask for the export's status again for a new one.",
+            _("This download link has expired; ask for the export's status again for a new one."),
             code="link_expired",
             status=410,
         ) from None
     except signing.BadSignature:
-        raise Forbidden("This download link is not valid.", code="bad_link") from None
+        raise Forbidden(_("This download link is not valid."), code="bad_link") from None
     if value != f"{job.pk}:{job.requested_by_id}":
-        raise Forbidden("This download link is for another export.", code="bad_link")
+        raise Forbidden(_("This download link is for another export."), code="bad_link")
     if job.status != JobStatus.DONE or not job.file:
-        raise NotFound("This export has no file.", code="not_ready")
+        raise NotFound(_("This export has no file."), code="not_ready")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError, Conflict
 from waste.models import IdempotencyRecord
@@ -31,7 +32,10 @@ def idempotent_call(*, user, scope: str, key: str | None, body, handler: Callabl
     if key is None:
         return (*handler(), False)
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise AppError.field("Idempotency-Key", f"Give a key of 1 to {MAX_KEY_LENGTH} characters.")
+        raise AppError.field(
+            "Idempotency-Key",
+            _("Give a key of 1 to %(max_key_length)s characters.") % {"max_key_length": MAX_KEY_LENGTH},
+        )
     fingerprint = request_fingerprint(body)
     existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
     if existing is not None:
@@ -56,6 +60,6 @@ def idempotent_call(*, user, scope: str, key: str | None, body, handler: Callabl
 def _replay(record: IdempotencyRecord, fingerprint: str):
     if record.request_hash != fingerprint:
         raise Conflict.field(
-            "Idempotency-Key", "This key was already used with a different request.", code="idempotency_key_reused"
+            "Idempotency-Key", _("This key was already used with a different request."), code="idempotency_key_reused"
         )
     return record.status_code, record.response, True

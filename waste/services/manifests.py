@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError, Conflict, NotFound
 from waste.lifecycle import TRANSITIONS
@@ -51,7 +52,7 @@ def manifest_current(number: str, *, lock: bool = False) -> Manifest:
     queryset = Manifest.objects.select_for_update(of=("self",)) if lock else Manifest.objects
     manifest = queryset.filter(number=number, correction__isnull=True).order_by("-version").first()
     if manifest is None:
-        raise NotFound.field("number", "No manifest with this number.", code="unknown_manifest")
+        raise NotFound.field("number", _("No manifest with this number."), code="unknown_manifest")
     return manifest
 
 
@@ -62,38 +63,53 @@ def manifest_create(
     consignor = from_site.organisation
     membership_require(user=user, organisation=consignor, field="from_site")
     if to_site.kind not in RECEIVING_KINDS or not to_site.active:
-        raise AppError.field("to_site", "The destination does not receive waste.", code="not_receiving")
+        raise AppError.field("to_site", _("The destination does not receive waste."), code="not_receiving")
     if to_site.pk == from_site.pk:
-        raise AppError.field("to_site", "A movement goes to another site.")
+        raise AppError.field("to_site", _("A movement goes to another site."))
     if not carriers:
-        raise AppError.field("carriers", "Name at least one carrier.")
+        raise AppError.field("carriers", _("Name at least one carrier."))
     if len({c.pk for c in carriers}) != len(carriers):
-        raise AppError.field("carriers", "A carrier is listed twice.", code="duplicate")
+        raise AppError.field("carriers", _("A carrier is listed twice."), code="duplicate")
     for i, carrier in enumerate(carriers):
         if not carrier.is_hauler:
-            raise AppError.field(f"carriers.{i}", f"{carrier.name} is not registered as a hauler.", code="wrong_role")
+            raise AppError.field(
+                f"carriers.{i}",
+                _("%(name)s is not registered as a hauler.") % {"name": carrier.name},
+                code="wrong_role",
+            )
     if not batches:
-        raise AppError.field("batches", "A manifest lists at least one batch.")
+        raise AppError.field("batches", _("A manifest lists at least one batch."))
     locked = _lock_batches(batches, "batches")
     today = timezone.localdate()
     for i, batch in enumerate(locked):
         field = f"batches.{i}"
         if batch.holder_id != consignor.pk or batch.current_site_id != from_site.pk:
-            raise AppError.field(field, f"{batch.code} is not held at {from_site.name}.", code="not_here")
+            raise AppError.field(
+                field,
+                _("%(code)s is not held at %(name)s.") % {"code": batch.code, "name": from_site.name},
+                code="not_here",
+            )
         if batch.status not in TRANSITIONS["pickup"].sources or batch.status == BatchStatus.IN_TRANSIT:
             raise Conflict.field(
-                field, f"{batch.code} cannot be shipped while {batch.get_status_display().lower()}.", code="not_allowed"
+                field,
+                _("%(code)s cannot be shipped while %(lower)s.")
+                % {"code": batch.code, "lower": batch.get_status_display().lower()},
+                code="not_allowed",
             )
         if ManifestLine.objects.filter(
             batch=batch,
             manifest__correction__isnull=True,
             manifest__status__in=[ManifestStatus.DRAFT, ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT],
         ).exists():
-            raise Conflict.field(field, f"{batch.code} is already on an open manifest.", code="duplicate")
+            raise Conflict.field(
+                field, _("%(code)s is already on an open manifest.") % {"code": batch.code}, code="duplicate"
+            )
         permit_check(site=to_site, entry=batch.waste, on=today, field=field)
         if batch.is_hazardous and not any(p.valid_from <= today <= p.valid_until for p in to_site.permits.all()):
             raise AppError.field(
-                field, f"{to_site.name} holds no hazardous-waste permit in force.", code="not_permitted"
+                field,
+                _("%(name)s holds no hazardous-waste permit in force.") % {"name": to_site.name},
+                code="not_permitted",
             )
     manifest = Manifest.objects.create(
         number=manifest_number_next(year=today.year, area_code=from_site.district_code),
@@ -138,11 +154,11 @@ def _pin_check(*, consignor: Organisation, signer: str, pin: str) -> Membership:
     """Checks a consignor member's PIN; failures count in their own transaction so they stick."""
     membership = Membership.objects.filter(organisation=consignor, user__username=signer).first()
     if membership is None or not membership.pin_hash:
-        raise AppError.field("signer", "No member of the consignor with a PIN has this username.")
+        raise AppError.field("signer", _("No member of the consignor with a PIN has this username."))
     if membership.pin_locked:
         raise AppError.field(
             "pin",
-            "This PIN is locked after repeated failures; the consignor must reset it.",
+            _("This PIN is locked after repeated failures; the consignor must reset it."),
             code="pin_locked",
             status=423,
         )
@@ -153,7 +169,10 @@ def _pin_check(*, consignor: Organisation, signer: str, pin: str) -> Membership:
     locked = failures >= settings.PIN_FAILURE_LIMIT
     Membership.objects.filter(pk=membership.pk).update(pin_failures=failures, pin_locked=locked)
     raise AppError.field(
-        "pin", "Wrong PIN." + (" The PIN is now locked." if locked else ""), code="wrong_pin", status=403
+        "pin",
+        _("Wrong PIN. The PIN is now locked.") if locked else _("Wrong PIN."),
+        code="wrong_pin",
+        status=403,
     )
 
 
@@ -184,12 +203,12 @@ def manifest_sign(
             return _sign_carrier(manifest, user=user)
         if role == "receiver":
             return _sign_receiver(manifest, user=user, decision=decision, lines=lines or [])
-    raise AppError.field("role", "Role is consignor, carrier or receiver.")
+    raise AppError.field("role", _("Role is consignor, carrier or receiver."))
 
 
 def _sign_consignor(manifest: Manifest, *, user, captured_by) -> Manifest:
     if manifest.status != ManifestStatus.DRAFT or manifest.consignor_signed_at:
-        raise Conflict.field("role", "The consignor has already signed; the part is sealed.", code="sealed")
+        raise Conflict.field("role", _("The consignor has already signed; the part is sealed."), code="sealed")
     now = timezone.now()
     manifest.consignor_signed_at, manifest.consignor_signed_by = now, user
     manifest.receipt_due = working_days_after(timezone.localdate(now), settings.MANIFEST_RECEIPT_WORKING_DAYS)
@@ -203,13 +222,16 @@ def _sign_consignor(manifest: Manifest, *, user, captured_by) -> Manifest:
 
 def _sign_carrier(manifest: Manifest, *, user) -> Manifest:
     if manifest.status not in (ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT):
-        raise Conflict.field("role", "Carriers sign after the consignor and before receipt.", code="out_of_order")
+        raise Conflict.field("role", _("Carriers sign after the consignor and before receipt."), code="out_of_order")
     orgs = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
     for carrier in manifest.carriers.select_related("organisation").order_by("order"):
         if carrier.signed_at is None:
             if carrier.organisation_id not in orgs and not user.is_superuser:
                 raise AppError.field(
-                    "role", f"It is {carrier.organisation.name}'s turn to sign.", code="not_your_turn", status=403
+                    "role",
+                    _("It is %(name)s's turn to sign.") % {"name": carrier.organisation.name},
+                    code="not_your_turn",
+                    status=403,
                 )
             carrier.signed_at, carrier.signed_by = timezone.now(), user
             carrier.save(update_fields=["signed_at", "signed_by"])
@@ -222,22 +244,24 @@ def _sign_carrier(manifest: Manifest, *, user) -> Manifest:
                 extra={"order": carrier.order},
             )
             return manifest
-    raise Conflict.field("role", "Every carrier has already signed.", code="sealed")
+    raise Conflict.field("role", _("Every carrier has already signed."), code="sealed")
 
 
 def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: list[dict]) -> Manifest:
     membership_require(user=user, organisation=manifest.receiver, field="role")
     if manifest.status not in (ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT):
-        raise Conflict.field("role", "The receiver signs once the waste has left the consignor.", code="out_of_order")
+        raise Conflict.field(
+            "role", _("The receiver signs once the waste has left the consignor."), code="out_of_order"
+        )
     if decision not in ("accept", "partial", "refuse"):
-        raise AppError.field("decision", "Decision is accept, partial or refuse.")
+        raise AppError.field("decision", _("Decision is accept, partial or refuse."))
     by_code = {}
     for i, item in enumerate(lines):
         by_code[item["batch"]] = (i, item)
     manifest_lines = list(manifest.lines.select_related("batch"))
     unknown = set(by_code) - {line.batch.code for line in manifest_lines}
     if unknown:
-        raise AppError.field(f"lines.{by_code[sorted(unknown)[0]][0]}.batch", "This batch is not on the manifest.")
+        raise AppError.field(f"lines.{by_code[sorted(unknown)[0]][0]}.batch", _("This batch is not on the manifest."))
     now = timezone.now()
     for line in manifest_lines:
         batch = Batch.objects.select_for_update().get(pk=line.batch_id)
@@ -249,7 +273,7 @@ def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: lis
             else (line.quantity_kg if decision == "refuse" else Decimal(0))
         )
         if refused < 0 or refused > line.quantity_kg:
-            raise AppError.field(f"{field}.refused_kg", "Between 0 and the manifest quantity.")
+            raise AppError.field(f"{field}.refused_kg", _("Between 0 and the manifest quantity."))
         received = item.get("received_kg")
         received = Decimal(received) if received is not None else (line.received_kg or line.quantity_kg - refused)
         if refused == line.quantity_kg:
@@ -279,7 +303,7 @@ def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: lis
     refused_all = all(line.refused_kg == line.quantity_kg for line in ManifestLine.objects.filter(manifest=manifest))
     any_refused = ManifestLine.objects.filter(manifest=manifest, refused_kg__gt=0).exists()
     if decision == "accept" and any_refused:
-        raise AppError.field("decision", "Some quantities were refused: the decision is partial.")
+        raise AppError.field("decision", _("Some quantities were refused: the decision is partial."))
     manifest.status = (
         ManifestStatus.REFUSED
         if refused_all
@@ -308,9 +332,9 @@ def manifest_correct(
     old = manifest_current(number, lock=True)
     membership_require(user=user, organisation=old.consignor, field="number")
     if old.receiver_signed_at is not None:
-        raise Conflict.field("number", "A received manifest can no longer be corrected.", code="sealed")
+        raise Conflict.field("number", _("A received manifest can no longer be corrected."), code="sealed")
     if not reason.strip():
-        raise AppError.field("reason", "Say why the manifest is corrected.")
+        raise AppError.field("reason", _("Say why the manifest is corrected."))
     new = Manifest.objects.create(
         number=old.number,
         version=old.version + 1,
@@ -340,7 +364,9 @@ def manifest_correct(
             manifest=new, batch=line.batch, quantity_kg=quantities.pop(line.batch.code, line.quantity_kg)
         )
     if quantities:
-        raise AppError.field("quantities", f"Not on the manifest: {', '.join(sorted(quantities))}.")
+        raise AppError.field(
+            "quantities", _("Not on the manifest: %(join)s.") % {"join": ", ".join(sorted(quantities))}
+        )
     Manifest.objects.filter(pk=old.pk).update(status=ManifestStatus.SUPERSEDED)
     _signed_event(
         new,

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from waste.codes import batch_code_new
 from waste.errors import AppError
@@ -40,14 +41,15 @@ def output_entry(*, spec: OutputSpec, parent: Batch, on):
         if spec.kind == "residue":
             raise AppError.field(
                 f"{spec.field}.waste_code",
-                "A residue needs its waste code, e.g. 19 01 12 or 772-002-18.",
+                _("A residue needs its waste code, e.g. 19 01 12 or 772-002-18."),
                 code="required",
             )
         return parent.waste
     entry = catalog_entry_lookup(code=spec.waste_code, on=on, field=f"{spec.field}.waste_code")
     if entry.catalog.key not in WASTE_CATALOGS:
         raise AppError.field(
-            f"{spec.field}.waste_code", f"{entry.display_code} is a category or operation, not a waste code."
+            f"{spec.field}.waste_code",
+            _("%(display_code)s is a category or operation, not a waste code.") % {"display_code": entry.display_code},
         )
     return entry
 
@@ -64,7 +66,7 @@ def batch_outputs_create(
     children, events = [], []
     for spec, entry in zip(outputs, entries, strict=True):
         if spec.kind not in LINK_KINDS:
-            raise AppError.field(f"{spec.field}.kind", "Use secondary or residue.")
+            raise AppError.field(f"{spec.field}.kind", _("Use secondary or residue."))
         child = Batch.objects.create(
             code=spec.code or batch_code_new(),
             organisation=organisation,

@@ -6,6 +6,7 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
@@ -27,20 +28,22 @@ def identifier_normalise(*, scheme: str, identifier: str, field: str = "identifi
         if scheme == IdScheme.EU_VAT:
             return vat.validate(raw)
     except StdnumError as exc:
-        names = {IdScheme.CN_USCC: "unified social credit code", IdScheme.EU_VAT: "EU VAT number"}
-        raise AppError.field(field, f"Invalid {names[scheme]}: {exc}.", code="invalid_identifier") from exc
+        names = {IdScheme.CN_USCC: _("unified social credit code"), IdScheme.EU_VAT: _("EU VAT number")}
+        raise AppError.field(
+            field, _("Invalid %(names)s: %(exc)s.") % {"names": names[scheme], "exc": exc}, code="invalid_identifier"
+        ) from exc
     if scheme == IdScheme.US_EPA_ID:
         if not US_EPA_ID.match(raw):
             raise AppError.field(
-                field, "Invalid US EPA ID: two letters then ten letters or digits.", code="invalid_identifier"
+                field, _("Invalid US EPA ID: two letters then ten letters or digits."), code="invalid_identifier"
             )
         return raw
-    raise AppError.field("identifier_scheme", f"Unknown identifier scheme {scheme!r}.")
+    raise AppError.field("identifier_scheme", _("Unknown identifier scheme %(scheme)s.") % {"scheme": repr(scheme)})
 
 
 def district_code_check(code: str, *, field: str = "district_code") -> str:
     if not DISTRICT_CODE.match(code or ""):
-        raise AppError.field(field, "A district code is six digits (GB/T 2260), e.g. 120101.")
+        raise AppError.field(field, _("A district code is six digits (GB/T 2260), e.g. 120101."))
     return code
 
 
@@ -61,15 +64,15 @@ def organisation_create(
     """Registers an organisation; its creator becomes its first administrator."""
     roles = list(dict.fromkeys(roles))
     if not roles:
-        raise AppError.field("roles", "An organisation needs at least one role.")
+        raise AppError.field("roles", _("An organisation needs at least one role."))
     if Role.REGULATOR in roles and not user.is_superuser:
-        raise AppError.field("roles", "Only a platform administrator can register a regulator.", status=403)
+        raise AppError.field("roles", _("Only a platform administrator can register a regulator."), status=403)
     if district_code:
         district_code_check(district_code)
     canonical = identifier_normalise(scheme=identifier_scheme, identifier=identifier)
     if Organisation.objects.filter(identifier_scheme=identifier_scheme, identifier=canonical).exists():
         raise AppError.field(
-            "identifier", "An organisation with this identifier is already registered.", code="duplicate", status=409
+            "identifier", _("An organisation with this identifier is already registered."), code="duplicate", status=409
         )
     org = Organisation(
         name=name,
@@ -87,7 +90,7 @@ def organisation_create(
             org.save()
     except IntegrityError as exc:  # a concurrent registration of the same identifier
         raise AppError.field(
-            "identifier", "An organisation with this identifier is already registered.", code="duplicate", status=409
+            "identifier", _("An organisation with this identifier is already registered."), code="duplicate", status=409
         ) from exc
     Membership.objects.create(user=user, organisation=org, role=MemberRole.ADMIN)
     return org
@@ -98,7 +101,7 @@ def membership_add(*, user, organisation: Organisation, username: str, role: str
     membership_require(user=user, organisation=organisation, admin=True)
     member = get_user_model().objects.filter(username=username).first()
     if member is None:
-        raise AppError.field("username", "No user with this username.", code="unknown_user")
+        raise AppError.field("username", _("No user with this username."), code="unknown_user")
     membership, created = Membership.objects.get_or_create(
         user=member, organisation=organisation, defaults={"role": role}
     )
@@ -112,10 +115,10 @@ def membership_add(*, user, organisation: Organisation, username: str, role: str
 def membership_pin_set(*, user, organisation: Organisation, pin: str) -> Membership:
     """A member sets the PIN a driver types to capture their signature on the driver's device."""
     if not re.fullmatch(r"\d{4,8}", pin or ""):
-        raise AppError.field("pin", "A PIN is 4 to 8 digits.")
+        raise AppError.field("pin", _("A PIN is 4 to 8 digits."))
     membership = membership_require(user=user, organisation=organisation)
     if membership is None:
-        raise AppError.field("organisation", "Administrators without membership have no PIN.", status=403)
+        raise AppError.field("organisation", _("Administrators without membership have no PIN."), status=403)
     membership.set_pin(pin)
     membership.save(update_fields=["pin_hash", "pin_failures", "pin_locked"])
     return membership
@@ -124,8 +127,8 @@ def membership_pin_set(*, user, organisation: Organisation, pin: str) -> Members
 @transaction.atomic
 def jurisdiction_create(*, user, organisation: Organisation, name: str, district_code: str, area) -> Jurisdiction:
     if not user.is_superuser:
-        raise AppError("Only a platform administrator can assign jurisdictions.", code="forbidden", status=403)
+        raise AppError(_("Only a platform administrator can assign jurisdictions."), code="forbidden", status=403)
     if not organisation.is_regulator:
-        raise AppError.field("organisation", "Only a regulator has a jurisdiction.")
+        raise AppError.field("organisation", _("Only a regulator has a jurisdiction."))
     district_code_check(district_code)
     return Jurisdiction.objects.create(organisation=organisation, name=name, district_code=district_code, area=area)

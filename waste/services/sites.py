@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError
 from waste.models import Organisation, Permit, Role, Site
@@ -30,7 +31,7 @@ SITE_FIELDS = (
 def _site_check(fields: dict) -> None:
     area, location = fields.get("area"), fields.get("location")
     if area is not None and location is not None and not area.intersects(location):
-        raise AppError.field("area", "The site's area must contain its location.")
+        raise AppError.field("area", _("The site's area must contain its location."))
     if "district_code" in fields:
         district_code_check(fields["district_code"])
 
@@ -69,16 +70,16 @@ def permit_create(
 ) -> Permit:
     membership_require(user=user, organisation=site.organisation, field="site")
     if valid_until < valid_from:
-        raise AppError.field("valid_until", "A permit cannot end before it starts.")
+        raise AppError.field("valid_until", _("A permit cannot end before it starts."))
     if annual_quantity_kg <= 0:
-        raise AppError.field("annual_quantity_kg", "Must be greater than zero.")
+        raise AppError.field("annual_quantity_kg", _("Must be greater than zero."))
     # Codes must exist in the catalog version in force on the permit's day nearest to today.
     on = min(max(valid_from, date.today()), valid_until)
     canonical = []
     for index, raw in enumerate(codes):
         canonical.append(catalog_entry_lookup(code=raw, on=on, field=f"codes.{index}").code)
     if not canonical:
-        raise AppError.field("codes", "A permit lists at least one waste code or category.")
+        raise AppError.field("codes", _("A permit lists at least one waste code or category."))
     # Lock the site so two concurrent permits cannot both pass the overlap check.
     Site.objects.select_for_update().filter(pk=site.pk).first()
     for other in site.permits.filter(valid_from__lte=valid_until, valid_until__gte=valid_from):
@@ -86,7 +87,13 @@ def permit_create(
         if shared:
             raise AppError.field(
                 "valid_from",
-                f"Overlaps permit {other.number} ({other.valid_from} to {other.valid_until}) for {', '.join(shared)}.",
+                _("Overlaps permit %(number)s (%(valid_from)s to %(valid_until)s) for %(join)s.")
+                % {
+                    "number": other.number,
+                    "valid_from": other.valid_from,
+                    "valid_until": other.valid_until,
+                    "join": ", ".join(shared),
+                },
                 code="overlapping_permit",
                 status=409,
             )
