@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('waste', '0006_ledger_fate_times'),
+        ('waste', '0007_ledger_frontier'),
     ]
 
     operations = [
