@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.urls import reverse
+
+from web.acting import acting_membership, memberships
+from web.navigation import NAVIGATION
+
+
+def frame(request):
+    """What base.html needs: the acting organisation, the user's other ones, the role navigation."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {"web_nav": [], "web_memberships": [], "web_acting": None}
+    acting = acting_membership(request)
+    org = acting.organisation if acting else None
+    nav = []
+    for role, url_name, label in NAVIGATION:
+        if org is not None and org.has_role(role):
+            url = reverse(url_name)
+            nav.append({"url": url, "label": label, "active": request.path.startswith(url)})
+    return {
+        "web_nav": nav,
+        "web_memberships": memberships(request),
+        "web_acting": acting,
+        "MAP_STYLE_URL": settings.MAP_STYLE_URL,
+    }

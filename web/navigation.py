@@ -1,0 +1,13 @@
+"""The role navigation in the page header: (role, URL name, label). Each area adds its own lines."""
+
+from django.utils.translation import gettext_lazy as _
+
+from waste.models import Role
+
+NAVIGATION = [
+    (Role.GENERATOR, "web:enterprise-batches", _("Batches")),
+    (Role.SITE_OPERATOR, "web:site-incoming", _("Incoming")),
+    (Role.RECYCLER, "web:recycler-home", _("Offers and matches")),
+    (Role.HAULER, "web:dispatch-home", _("Pickups and plans")),
+    (Role.REGULATOR, "web:regulator-dashboard", _("Dashboard")),
+]

@@ -1,0 +1,18 @@
+"""Pickups and plans (placeholder of the frame: the dispatch area replaces this module)."""
+
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from waste.models import Role
+from web.acting import role_required
+
+
+@role_required(Role.HAULER)
+def home(request):
+    return render(request, "web/frame/placeholder.html", {"title": _("Pickups and plans")})
+
+
+urlpatterns = [
+    path("dispatch/", home, name="dispatch-home"),
+]

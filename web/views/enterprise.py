@@ -1,0 +1,18 @@
+"""Batch log (placeholder of the frame: the enterprise area replaces this module)."""
+
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from waste.models import Role
+from web.acting import role_required
+
+
+@role_required(Role.GENERATOR)
+def home(request):
+    return render(request, "web/frame/placeholder.html", {"title": _("Batch log")})
+
+
+urlpatterns = [
+    path("enterprise/", home, name="enterprise-batches"),
+]

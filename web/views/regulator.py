@@ -1,0 +1,18 @@
+"""Dashboard (placeholder of the frame: the regulator area replaces this module)."""
+
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from waste.models import Role
+from web.acting import role_required
+
+
+@role_required(Role.REGULATOR)
+def home(request):
+    return render(request, "web/frame/placeholder.html", {"title": _("Dashboard")})
+
+
+urlpatterns = [
+    path("regulator/", home, name="regulator-dashboard"),
+]
