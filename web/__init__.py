@@ -30,7 +30,8 @@ Frame components, and how to use them:
 - Background jobs: ``web.components.job_progress(job, poll_url=…, result_url=…, result_label=…)``
   → ``{% include "web/components/job_progress.html" with job=progress %}``; the poll view renders the
   same partial and htmx polls it every second until done/failed. Export jobs already have one:
-  ``web:export-progress`` (pk = ExportJob id) with the download link when done.
+  ``web.views.frame.export_job_progress(job)`` polled at ``web:export-progress`` (pk = ExportJob id),
+  with the download link when done.
 - Map island: ``{% include "web/components/map_assets.html" %}`` in ``{% block head %}``, then
   ``{% include "web/components/map.html" with map=config id="site-map" %}`` where ``config`` is
   ``web.maps.map_config(web.maps.layer("sites", "point", [web.maps.feature(site.location,

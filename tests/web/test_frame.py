@@ -190,9 +190,11 @@ def test_it_paginates_and_keeps_the_filters(rf):
 
 
 def untranslated(po_text: str) -> list[str]:
-    """msgids whose msgstr (or every msgstr[n]) is empty; the header entry and obsolete ones aside."""
+    """msgids whose msgstr (or every msgstr[n]) is empty, or only a fuzzy guess (compilemessages skips
+    those); the header entry and obsolete ones aside."""
     missing = []
     for entry in po_text.split("\n\n"):
+        fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in entry.splitlines())
         lines = [line for line in entry.strip().splitlines() if not line.startswith("#")]
         if not lines or not lines[0].startswith("msgid"):
             continue
@@ -200,7 +202,7 @@ def untranslated(po_text: str) -> list[str]:
         msgstr = "".join(
             re.findall(r'^(?:msgstr(?:\[\d\])? )?"(.*)"$', "\n".join(lines[_first(lines, "msgstr") :]), re.M)
         )
-        if msgid and not msgstr:
+        if msgid and (fuzzy or not msgstr):
             missing.append(msgid)
     return missing
 
@@ -211,11 +213,29 @@ def _first(lines, prefix):
 
 def test_it_finds_untranslated_messages():
     po = 'msgid ""\nmsgstr "Language: zh_Hans"\n\nmsgid "A"\nmsgstr ""\n\nmsgid ""\n"Long"\nmsgstr ""\n\n'
-    po += 'msgid "P"\nmsgid_plural "Ps"\nmsgstr[0] ""\n\nmsgid "B"\nmsgstr "乙"\n'
-    assert untranslated(po) == ["A", "Long", "P"]
+    po += 'msgid "P"\nmsgid_plural "Ps"\nmsgstr[0] ""\n\nmsgid "B"\nmsgstr "乙"\n\n#, fuzzy\nmsgid "F"\nmsgstr "猜"\n'
+    assert untranslated(po) == ["A", "Long", "P", "F"]
 
 
 def test_it_has_a_chinese_translation_for_every_web_message():
     locale = Path(__file__).resolve().parents[2] / "web/locale/zh_Hans/LC_MESSAGES"
     for po in locale.glob("*.po"):
         assert untranslated(po.read_text()) == [], f"untranslated messages in {po.name}"
+
+
+def test_it_renders_a_paginated_table_with_links_that_keep_the_filters(rf):
+    from django.template.loader import render_to_string
+
+    from web.components import paginate
+
+    request = rf.get("/x/", {"status": "open", "page": "2"})
+    page = paginate(request, [[f"row-{i}"] for i in range(60)], per_page=25)
+    html = render_to_string(
+        "web/components/table.html",
+        {"page": page, "columns": ["Name"], "row_template": "web/components/cells_row.html", "id": "rows"},
+        request=request,
+    )
+    assert "<td>row-25</td>" in html and "row-24<" not in html
+    assert "Page 2 of 3 (60 items)" in html
+    assert 'href="?status=open&amp;page=1"' in html and 'href="?status=open&amp;page=3"' in html
+    assert 'hx-target="#rows"' in html

@@ -57,20 +57,24 @@ def acting_org_choose(request):
     return redirect(landing_url_name(org))
 
 
-@login_required
-def export_progress(request, pk):
-    """The progress partial of one export job (waste ExportJob), polled by htmx until it is done."""
-    job = export_get(user=request.user, export_id=pk)  # NotFound → framed 404
+def export_job_progress(job):
+    """A JobProgress for a waste ExportJob: polls ``web:export-progress``; when done, links the file."""
     result_url = ""
     if job.status == "done":
         result_url = reverse("export-download", kwargs={"pk": job.pk}) + f"?token={export_link_token(job=job)}"
-    progress = job_progress(
+    return job_progress(
         job,
         poll_url=reverse("web:export-progress", kwargs={"pk": job.pk}),
         result_url=result_url,
-        result_label=_("Download"),
+        result_label=_("Download the file"),
     )
-    return render(request, "web/components/job_progress.html", {"job": progress})
+
+
+@login_required
+def export_progress(request, pk):
+    """The progress partial of one export job, polled by htmx until it is done."""
+    job = export_get(user=request.user, export_id=pk)  # NotFound → framed 404
+    return render(request, "web/components/job_progress.html", {"job": export_job_progress(job)})
 
 
 def safe_next(request, fallback: str) -> str:
