@@ -14,8 +14,12 @@ def frame(request):
     nav = []
     for role, url_name, label in NAVIGATION:
         if org is not None and org.has_role(role):
-            url = reverse(url_name)
-            nav.append({"url": url, "label": label, "active": request.path.startswith(url)})
+            nav.append({"url": reverse(url_name), "label": label, "active": False})
+    # The current entry is the one with the longest URL the path starts with (/enterprise/manifests/
+    # is Manifests, not Batches at /enterprise/).
+    matching = [item for item in nav if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {
         "web_nav": nav,
         "web_memberships": memberships(request),

@@ -239,3 +239,10 @@ def test_it_renders_a_paginated_table_with_links_that_keep_the_filters(rf):
     assert "Page 2 of 3 (60 items)" in html
     assert 'href="?status=open&amp;page=1"' in html and 'href="?status=open&amp;page=3"' in html
     assert 'hx-target="#rows"' in html
+
+
+def test_it_marks_only_the_current_section_in_the_navigation(city):
+    html = logged_in(city.generator).get(reverse("web:enterprise-manifests")).content.decode()
+    nav = html[html.index('<nav class="role-nav"') :]
+    nav = nav[: nav.index("</nav>")]
+    assert re.findall(r'<a href="([^"]+)" aria-current="page">', nav) == [reverse("web:enterprise-manifests")]
