@@ -246,3 +246,29 @@ def test_it_marks_only_the_current_section_in_the_navigation(city):
     nav = html[html.index('<nav class="role-nav"') :]
     nav = nav[: nav.index("</nav>")]
     assert re.findall(r'<a href="([^"]+)" aria-current="page">', nav) == [reverse("web:enterprise-manifests")]
+
+
+@pytest.mark.parametrize(
+    "username, landing",
+    [
+        ("enterprise", "web:enterprise-batches"),
+        ("station", "web:site-incoming"),
+        ("recycler", "web:recycler-home"),
+        ("hauler", "web:dispatch-home"),
+        ("regulator", "web:regulator-dashboard"),
+    ],
+)
+def test_it_lands_each_demo_user_on_a_working_page_in_chinese(db, settings, username, landing):
+    import io
+
+    from django.core.management import call_command
+
+    from waste.demo import DEMO_PASSWORD
+
+    settings.LANGUAGE_CODE = "zh-hans"  # the demo city's default, with no Accept-Language
+    call_command("seed_demo", stdout=io.StringIO())
+    client = Client()
+    response = client.post(reverse("web:login"), {"username": username, "password": DEMO_PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(landing)
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in response.content.decode()
