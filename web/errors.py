@@ -13,8 +13,9 @@ import logging
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import render, resolve_url
+from django.utils.translation import gettext as _
 
 from waste.errors import AppError, Forbidden, NotFound
 
@@ -42,7 +43,11 @@ def permission_denied(request, exception=None):
 
 
 def server_error(request):
-    return error_page(request, 500)
+    try:
+        return error_page(request, 500)
+    except Exception:  # the frame itself failed (e.g. the database is down): a bare page, still translated
+        logger.exception("the framed 500 page failed")
+        return HttpResponseServerError(f"<h1>500</h1><p>{_('Something went wrong')}</p>")
 
 
 def csrf_failure(request, reason=""):
@@ -94,4 +99,4 @@ class FramedErrorsMiddleware:
             return response
         logger.exception("error in %s", request.path, exc_info=exception)
         signals.got_request_exception.send(sender=None, request=request)
-        return error_page(request, 500)
+        return server_error(request)

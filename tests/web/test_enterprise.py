@@ -249,3 +249,24 @@ def test_it_refuses_a_backwards_ledger_period(city, catalogs):
 def test_it_keeps_other_roles_out_of_the_enterprise_pages(city):
     assert logged_in(city.operator).get(reverse("web:enterprise-batches")).status_code == 403
     assert logged_in(city.regulator).get(reverse("web:enterprise-ledger")).status_code == 403
+
+
+def test_it_draws_the_lineage_from_origins_to_fates():
+    from web.views.enterprise import lineage_chart
+
+    trace = {
+        "nodes": [{"code": "A"}, {"code": "B"}, {"code": "C"}],
+        "edges": [
+            {"from": "A", "to": "C", "quantity_kg": "60.000"},
+            {"from": "B", "to": "C", "quantity_kg": "40.000"},
+        ],
+        "origins": [
+            {"batch": "A", "fates": [{"batch": "C", "operation": "R9", "quantity_kg": "60.000"}]},
+            {"batch": "B", "fates": [{"batch": "C", "operation": "R9", "quantity_kg": "40.000"}]},
+        ],
+    }
+    series = lineage_chart(trace)["series"][0]
+    assert series["type"] == "sankey"
+    assert [n["name"] for n in series["data"]] == ["A", "B", "C", "R9"]
+    assert {"source": "C", "target": "R9", "value": 100.0} in series["links"]
+    assert lineage_chart({"nodes": [{"code": "A"}], "edges": [], "origins": [{"batch": "A", "fates": []}]}) is None
