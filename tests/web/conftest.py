@@ -8,7 +8,9 @@
   ``page.allow_console(r"status of 404")``.
 - ``login(page, user, password=PASSWORD)``: logs in through the login form and returns the page.
 - ``shot(page, name="")``: screenshot to var/screenshots/<test>-<n>[-name].png (call it on every page).
-Mark browser tests ``@pytest.mark.browser``.
+Mark browser tests ``@pytest.mark.browser`` and ``@pytest.mark.django_db(transaction=True)`` (the live
+server reads committed data); ``page.live_server_url`` is the server's address. Personas from the
+``city`` fixture log in with ``PASSWORD``; the labels the tests use are the zh-hans ones.
 """
 
 from __future__ import annotations
