@@ -235,3 +235,15 @@ def test_it_keeps_other_roles_out_with_a_framed_403(city):
     response = logged_in(city.generator).get(reverse("web:dispatch-home"))
     assert response.status_code == 403
     assert 'class="brand"' in response.content.decode()
+
+
+def test_it_paginates_a_long_list_of_pickups(city, fleet):
+    site = SiteFactory(organisation=city.generator_org, location=city_point())
+    for _ in range(30):
+        pickup(city.hauler_org, site, kg=10)
+    client = logged_in(city.hauler)
+    first = client.get(reverse("web:dispatch-home")).content.decode()
+    assert "Page 1 of 2 (32 items)" in first
+    assert len(re.findall(r"<tr>\s*<td data-label=\"Date\"", first)) == 25
+    second = client.get(reverse("web:dispatch-home"), {"page": 2}).content.decode()
+    assert len(re.findall(r"<tr>\s*<td data-label=\"Date\"", second)) == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +27,7 @@ class VehicleChoiceField(forms.ModelMultipleChoiceField):
         return _("%(plate)s%(name)s · %(kg)s kg · shift %(start)s–%(end)s") % {
             "plate": vehicle.plate,
             "name": name,
-            "kg": f"{vehicle.capacity_kg:,.0f}",
+            "kg": floatformat(vehicle.capacity_kg, "0g"),
             "start": vehicle.shift_start.strftime("%H:%M"),
             "end": vehicle.shift_end.strftime("%H:%M"),
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -44,6 +45,17 @@ UNASSIGNED_REASONS = {
     "not_routed": gettext_lazy("The solver found no room for it in any round."),
 }
 UNASSIGNED_COLOUR = "#667085"
+# Short names for table cells (the models' labels carry an explanation that does not fit a cell).
+CLASS_NAMES = {
+    WasteClass.GENERAL: gettext_lazy("General waste"),
+    WasteClass.RECYCLABLE: gettext_lazy("Recyclable"),
+    WasteClass.HAZARDOUS: gettext_lazy("Hazardous waste"),
+}
+STOP_KINDS = {StopKind.PICKUP: gettext_lazy("Pickup"), StopKind.UNLOAD: gettext_lazy("Unload")}
+
+
+def _class_names(classes) -> list[str]:
+    return [str(CLASS_NAMES[c]) for c in classes if c in CLASS_NAMES]
 
 
 def _hauler_vehicles(request):
@@ -79,12 +91,15 @@ def home(request, plan_form: PlanForm | None = None, status: int = 200):
     if filters.is_valid() and filters.cleaned_data["date"]:
         pickups = pickups.filter(date=filters.cleaned_data["date"])
     pickups = pickups.select_related("requested_by").order_by("date", "window_start", "id")
+    page = paginate(request, pickups)
+    for row in page.object_list:
+        row.class_name = CLASS_NAMES.get(row.waste_class, row.waste_class)
     plans = selectors.plan_list(user=request.user, hauler=org)
     today = timezone.localdate()
     context = {
         "title": _("Pickups and plans"),
         "filters": filters,
-        "page": paginate(request, pickups),
+        "page": page,
         "pickup_columns": [
             _("Date"),
             _("Collect at"),
@@ -167,8 +182,7 @@ def _routes(plan) -> list[dict]:
             {
                 **stop,
                 "eta_local": _local(stop.get("eta")),
-                "kind_label": StopKind(stop["kind"]).label,
-                "class_label": WasteClass(stop["waste_class"]).label if stop.get("waste_class") else "",
+                "kind_label": STOP_KINDS.get(stop["kind"], stop["kind"]),
             }
             for stop in route["stops"]
         ]
@@ -216,7 +230,7 @@ def _plan_map(routes: list[dict], unassigned: list[dict]) -> dict:
                     color=route["colour"],
                     kind=str(stop["kind_label"]),
                     eta=stop["eta_local"].strftime("%H:%M") if stop["eta_local"] else "",
-                    load=f"{stop['load_kg']:,.0f} kg",
+                    load=f"{floatformat(stop['load_kg'], '0g')} kg",
                 )
             )
     for u in unassigned:
@@ -311,10 +325,10 @@ def fleet(request):
     today = timezone.localdate()
     vehicles = list(selectors.vehicle_list(user=request.user).filter(organisation=org).order_by("-active", "plate"))
     for v in vehicles:
-        v.class_labels = [WasteClass(c).label for c in v.classes if c in WasteClass.values]
+        v.class_labels = _class_names(v.classes)
     licences = list(selectors.licence_list(user=request.user).filter(organisation=org).order_by("-valid_until"))
     for licence in licences:
-        licence.class_labels = [WasteClass(c).label for c in licence.classes if c in WasteClass.values]
+        licence.class_labels = _class_names(licence.classes)
         licence.in_force_today = licence.in_force(today)
     return render(
         request,
