@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from logistics.models import Pickup, RoutePlan, Trip
 from logistics.services.plans import plan_request
-from tests.factories import SiteFactory, city_point, persona
+from tests.factories import MembershipFactory, SiteFactory, UserFactory, city_point, persona
 from tests.logistics.helpers import TODAY, depot, driver, licence, pickup, run_inline, vehicle
-from waste.models import Role, SiteKind
+from waste.models import MemberRole, Role, SiteKind
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +247,26 @@ def test_it_paginates_a_long_list_of_pickups(city, fleet):
     assert len(re.findall(r"<tr>\s*<td data-label=\"Date\"", first)) == 25
     second = client.get(reverse("web:dispatch-home"), {"page": 2}).content.decode()
     assert len(re.findall(r"<tr>\s*<td data-label=\"Date\"", second)) == 7
+
+
+def test_it_shows_a_failed_plan_with_its_error_and_a_way_back(city, fleet):
+    with mock.patch("logistics.tasks.plan_run_task.delay"):
+        plan = plan_request(user=city.hauler, hauler=city.hauler_org, date=TODAY)
+    with mock.patch("logistics.services.plans.plan_solve", side_effect=RuntimeError("matrix service down")):
+        run_inline(plan.pk)
+    html = logged_in(city.hauler).get(reverse("web:dispatch-plan", args=[plan.pk])).content.decode()
+    assert "The job failed:" in html and "matrix service down" in html
+    assert "hx-get" not in html and reverse("web:dispatch-home") in html
+    refused = logged_in(city.hauler).post(reverse("web:dispatch-plan-dispatch", args=[plan.pk]), {})
+    assert refused.status_code == 302 and not Trip.objects.exists()
+
+
+def test_it_lets_a_viewer_look_but_not_plan(city, fleet):
+    viewer = UserFactory(username="looker")
+    MembershipFactory(user=viewer, organisation=city.hauler_org, role=MemberRole.VIEWER)
+    client = logged_in(viewer)
+    html = client.get(reverse("web:dispatch-home")).content.decode()
+    assert "read-only membership" in html and 'name="vehicles"' not in html
+    response, delay = plan_post(client, date=TODAY.isoformat(), vehicles=[fleet["truck"].pk])
+    assert response.status_code == 403 and 'class="brand"' in response.content.decode()
+    assert not RoutePlan.objects.exists() and not delay.called

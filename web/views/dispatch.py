@@ -7,6 +7,7 @@ logistics service (plan_request, plan_dispatch), whose AppError fields are put b
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -45,6 +46,7 @@ UNASSIGNED_REASONS = {
     "not_routed": gettext_lazy("The solver found no room for it in any round."),
 }
 UNASSIGNED_COLOUR = "#667085"
+DEPOT_COLOUR = "#101828"
 # Short names for table cells (the models' labels carry an explanation that does not fit a cell).
 CLASS_NAMES = {
     WasteClass.GENERAL: gettext_lazy("General waste"),
@@ -69,7 +71,10 @@ def _can_write(request) -> bool:
 
 
 def _put_errors(form, error: AppError, field_for) -> None:
-    """An AppError's field paths beside the form's fields (the rest in the summary on top)."""
+    """An AppError's field paths beside the form's fields (the rest in the summary on top);
+    a refusal of the user rather than of the input (a viewer, another organisation) is a framed 403."""
+    if error.status == 403:
+        raise PermissionDenied(error.message)
     placed = False
     for path_, problems in error.fields.items():
         name = field_for(path_)
@@ -211,9 +216,15 @@ def _unassigned(request, plan) -> list[dict]:
 
 
 def _plan_map(routes: list[dict], unassigned: list[dict]) -> dict:
-    lines, stops, left_out = [], [], []
+    lines, stops, left_out, depots = [], [], [], {}
     for route in routes:
         plate = route["vehicle"]["plate"]
+        depots.setdefault(
+            route["depot"]["id"],
+            feature(
+                {"type": "Point", "coordinates": route["path"][0]}, title=route["depot"]["name"], kind=str(_("Depot"))
+            ),
+        )
         lines.append(
             feature(
                 {"type": "LineString", "coordinates": route["path"]},
@@ -237,7 +248,7 @@ def _plan_map(routes: list[dict], unassigned: list[dict]) -> dict:
         site = u["pickup_row"].site if u["pickup_row"] else None
         if site is not None:
             left_out.append(feature(site.location, title=site.name, reason=str(u["reason"])))
-    legend = [(r["vehicle"]["plate"], r["colour"]) for r in routes]
+    legend = [(r["vehicle"]["plate"], r["colour"]) for r in routes] + [(_("Depot"), DEPOT_COLOUR)]
     if left_out:
         legend.append((_("Not planned"), UNASSIGNED_COLOUR))
     return map_config(
@@ -249,6 +260,7 @@ def _plan_map(routes: list[dict], unassigned: list[dict]) -> dict:
             popup_fields=[("kind", _("Stop")), ("eta", _("ETA")), ("load", _("Load after the stop"))],
         ),
         layer("unassigned", "point", left_out, color=UNASSIGNED_COLOUR, popup_fields=[("reason", _("Why"))]),
+        layer("depots", "point", list(depots.values()), color=DEPOT_COLOUR, popup_fields=[("kind", _("Stop"))]),
     )
 
 
