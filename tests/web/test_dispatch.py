@@ -180,6 +180,8 @@ def test_it_dispatches_a_plan_to_the_chosen_drivers(city, fleet):
     plan = finished_plan(city, fleet)
     client = logged_in(city.hauler)
     vehicles = [r["vehicle"]["id"] for r in plan.result["routes"]]
+    to_dispatch = re.compile(r'<span class="badge( hot)?">(\d+)</span> plans to dispatch')
+    assert to_dispatch.search(client.get(reverse("web:dispatch-home")).content.decode())[2] == "1"
     response = client.post(
         reverse("web:dispatch-plan-dispatch", args=[plan.pk]), {f"driver_{v}": "wang" for v in vehicles}
     )
@@ -188,6 +190,7 @@ def test_it_dispatches_a_plan_to_the_chosen_drivers(city, fleet):
     assert set(Pickup.objects.values_list("status", flat=True)) <= {"dispatched", "open"}
     page = client.get(response["Location"]).content.decode()
     assert "Dispatched: " in page and 'id="trips"' in page and 'name="driver_' not in page
+    assert to_dispatch.search(client.get(reverse("web:dispatch-home")).content.decode())[2] == "0"
     again = client.post(
         reverse("web:dispatch-plan-dispatch", args=[plan.pk]), {f"driver_{v}": "wang" for v in vehicles}
     )

@@ -116,7 +116,7 @@ def home(request, plan_form: PlanForm | None = None, status: int = 200):
         "open_today": selectors.pickup_list(user=request.user)
         .filter(hauler=org, status=PickupStatus.OPEN, date=today)
         .count(),
-        "to_dispatch": plans.filter(status=PlanStatus.DONE, trips__isnull=True).count(),
+        "to_dispatch": plans.filter(status=PlanStatus.DONE, trips__isnull=True, date__gte=today).count(),
         "plans": plans.prefetch_related("trips")[:10],
         "plan_form": plan_form or PlanForm(vehicles=_hauler_vehicles(request)),
         "can_write": _can_write(request),
