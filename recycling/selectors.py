@@ -12,7 +12,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.db.models import Q
 from django.utils import timezone
 
-from recycling.models import BatchOffer, OfferStatus, RecyclerCapacity, TreatmentRecord
+from recycling.models import BatchOffer, Claim, OfferStatus, RecyclerCapacity, TreatmentRecord
 from recycling.services import batch_weight, capacity_covers
 from waste.models import Batch, LedgerEntry, Membership, Site
 from waste.scoping import visible_to
@@ -360,3 +360,12 @@ def matches_for(*, batch: Batch, on: dt.date | None = None) -> dict:
         },
         "matches": ranked,
     }
+
+
+def claim_list(*, user):
+    return visible_to(
+        Claim.objects.select_related(
+            "offer", "offer__batch", "offer__batch__waste", "offer__organisation", "capacity__site"
+        ),
+        user,
+    )
