@@ -151,3 +151,41 @@ def test_it_shows_what_to_do_without_capacities_or_offers(city, recycler):
     operator = Client()
     operator.force_login(city.operator)
     assert operator.get("/recycler/").status_code == 403
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_walks_the_recycler_from_capacity_to_claim_in_the_browser(page, city, catalogs, login, shot):
+    offer = offered(city, "100")
+    login(page, city.recycler)
+    assert page.locator("main h1").inner_text() == "供给与匹配"
+    assert "您的接收能力均不接收此代码" in page.locator("tr", has_text=offer.batch.code).inner_text()
+    shot(page, "offers-without-capacity")
+
+    page.locator(".notice").get_by_role("link", name="发布接收能力").click()
+    today = dt.date.today()
+    page.get_by_label("接收的废物代码或类别").fill("HW08")
+    page.get_by_label("期间开始").fill(today.isoformat())
+    page.get_by_label("期间结束").fill((today + dt.timedelta(days=30)).isoformat())
+    page.get_by_label("本期间能力（千克）").fill("5000")
+    page.get_by_label("每吨价格（元）").fill("80")
+    shot(page, "capacity-form")
+    page.get_by_role("button", name="发布").click()
+    assert "接收能力已发布" in page.locator(".messages").inner_text()
+    assert "HW08" in page.locator("#capacities").inner_text()
+    shot(page, "capacities")
+
+    page.get_by_role("link", name="开放的供给").click()
+    row = page.locator("tr", has_text=offer.batch.code)
+    assert "得分" in row.inner_text()
+    row.get_by_role("link", name="查看匹配").click()
+    explained = page.locator(".match").first
+    for component in ("距离", "价格", "剩余能力", "贡献"):
+        assert component in explained.text_content()
+    shot(page, "match")
+
+    explained.get_by_role("button", name=re.compile("认领")).click()
+    assert f"您已认领 {offer.batch.code}" in page.locator(".messages").inner_text()
+    assert offer.batch.code in page.locator("#claims").inner_text()
+    shot(page, "claimed")
+    assert RecyclerCapacity.objects.get(organisation=city.recycler_org).booked_kg == Decimal("100")

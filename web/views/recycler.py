@@ -22,6 +22,7 @@ from web.acting import acting_organisation, role_required
 from web.components import paginate
 from web.forms.recycler import CapacityForm, ClaimForm
 from web.forms.site import app_error_to_forms
+from web.templatetags.quantities import kg
 
 recycler = role_required(Role.RECYCLER)
 
@@ -145,7 +146,7 @@ def claim(request, pk: int):
     messages.success(
         request,
         _("You claimed %(code)s: %(kg)s kg booked on your capacity at %(site)s.")
-        % {"code": made.offer.batch.code, "kg": made.quantity_kg, "site": made.capacity.site.name},
+        % {"code": made.offer.batch.code, "kg": kg(made.quantity_kg), "site": made.capacity.site.name},
     )
     return redirect("web:recycler-claims")
 

@@ -38,6 +38,7 @@ from web.forms.site import (
     output_forms,
     receipt_lines,
 )
+from web.templatetags.quantities import kg
 
 site_operator = role_required(Role.SITE_OPERATOR)
 
@@ -196,7 +197,7 @@ def consolidate(request):
                 messages.success(
                     request,
                     _("Consolidated into the new batch %(code)s (%(kg)s kg).")
-                    % {"code": child.code, "kg": child.quantity_kg},
+                    % {"code": child.code, "kg": kg(child.quantity_kg)},
                 )
                 return redirect("web:site-stock")
     return _stock_page(request, consolidate_form=form, status=400)
