@@ -6,7 +6,7 @@ from waste.models import Role
 
 NAVIGATION = [
     (Role.GENERATOR, "web:enterprise-batches", _("Batches")),
-    (Role.SITE_OPERATOR, "web:site-incoming", _("Incoming")),
+    (Role.SITE_OPERATOR, "web:site-incoming", _("Site operations")),
     (Role.RECYCLER, "web:recycler-home", _("Offers and matches")),
     (Role.HAULER, "web:dispatch-home", _("Pickups and plans")),
     (Role.REGULATOR, "web:regulator-dashboard", _("Dashboard")),

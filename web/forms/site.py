@@ -227,8 +227,10 @@ def output_forms(data=None) -> list[TreatmentOutputForm]:
 
 class MassBalanceForm(forms.Form):
     site = forms.TypedChoiceField(label=_("Site"), coerce=int)
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_from = forms.DateField(
+        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
