@@ -118,6 +118,11 @@ def test_it_claims_an_offer_and_books_the_capacity(city, recycler):
     cap.refresh_from_db()
     assert cap.booked_kg == Decimal("100")
     assert offer.batch.code in recycler.get("/recycler/claims/").content.decode()
+    # A second click (or a retry after a lost response) books nothing more.
+    again = recycler.post(f"/recycler/offers/{offer.pk}/claim/", {"capacity": cap.pk}, follow=True)
+    assert "You have already claimed this offer." in again.content.decode()
+    cap.refresh_from_db()
+    assert cap.booked_kg == Decimal("100") and Claim.objects.count() == 1
 
 
 def test_it_tells_a_recycler_beaten_to_an_offer_that_it_is_already_claimed(city, recycler):

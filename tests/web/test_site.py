@@ -69,6 +69,16 @@ def test_it_receives_with_a_partial_refusal_and_signs_as_receiver(city, operator
     assert "Partially accepted" in page and "leaking drum" in page and "Sign as receiver" not in page
 
 
+def test_it_signs_once_when_the_form_is_sent_twice(city, operator):
+    number, _ = on_the_way(city, "100")
+    data = {"decision": "accept", **line_data(number, weighed="100")}
+    assert operator.post(f"/site/manifests/{number}/", data).status_code == 302
+    before = ledger_size()
+    again = operator.post(f"/site/manifests/{number}/", data, follow=True)
+    assert "no longer waiting for your signature" in again.content.decode()
+    assert ledger_size() == before
+
+
 def test_it_refuses_a_refusal_without_reason_in_chinese_keeping_what_was_typed(city, operator):
     number, _ = on_the_way(city, "100")
     before = ledger_size()

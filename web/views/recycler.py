@@ -136,6 +136,10 @@ def claim(request, pk: int):
         made = services.offer_claim(user=request.user, offer_id=pk, capacity_id=form.cleaned_data["capacity"])
     except Conflict as error:
         if error.code == "not_open":
+            ours = selectors.claim_list(user=request.user).filter(offer_id=pk, capacity__organisation=_org(request))
+            if ours.exists():  # a second click, or a retry after a lost response
+                messages.info(request, _("You have already claimed this offer."))
+                return redirect("web:recycler-claims")
             messages.error(request, _("Already claimed: another recycler took this offer first."))
             return redirect("web:recycler-home")
         messages.error(request, error.message)

@@ -116,6 +116,7 @@ def manifest_receive(request, number: str):
                 return redirect(reverse("web:site-manifest", kwargs={"number": manifest.number}))
     elif request.method == "POST":
         messages.error(request, _("This manifest is no longer waiting for your signature."))
+        return redirect(reverse("web:site-manifest", kwargs={"number": manifest.number}))
     return render(
         request,
         "web/site/manifest.html",
