@@ -369,3 +369,26 @@ def claim_list(*, user):
         ),
         user,
     )
+
+
+def offers_open_for(*, user, organisation, matching: bool = True, on: dt.date | None = None):
+    """The market as ``organisation`` sees it: open offers of others, newest first; with ``matching``,
+    only those whose waste code (or its category) one of its capacities active on ``on`` accepts."""
+    queryset = (
+        offer_list(user=user)
+        .filter(status=OfferStatus.OPEN)
+        .exclude(organisation=organisation)
+        .select_related("batch__origin_site", "batch__current_site")
+        .order_by("-created_at", "-id")
+    )
+    if not matching:
+        return queryset
+    on = on or timezone.localdate()
+    codes = {
+        code
+        for accepted in RecyclerCapacity.objects.filter(
+            organisation=organisation, active=True, period_start__lte=on, period_end__gte=on
+        ).values_list("codes", flat=True)
+        for code in accepted
+    }
+    return queryset.filter(Q(batch__waste__code__in=codes) | Q(batch__waste__parent_code__in=codes))

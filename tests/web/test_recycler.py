@@ -110,6 +110,17 @@ def test_it_shows_the_match_of_an_offer_with_its_score_explained(city, recycler)
         assert component in page
 
 
+def test_it_lists_first_the_offers_its_capacities_accept(city, recycler):
+    oil = offered(city)
+    capacity(city.recycler_org, city.plant, codes=("SW17",))  # accepts no mineral oil
+    html = recycler.get("/recycler/").content.decode()
+    assert oil.batch.code not in html and re.search(r"Open offers<span class=\"badge\">0<", html)
+    html = recycler.get("/recycler/?all=1").content.decode()
+    assert oil.batch.code in html and "None of your capacities accepts this code." in html
+    capacity(city.recycler_org, city.plant, codes=("HW08",))
+    assert oil.batch.code in recycler.get("/recycler/").content.decode()
+
+
 def test_it_claims_an_offer_and_books_the_capacity(city, recycler):
     offer = offered(city, "100")
     cap = capacity(city.recycler_org, city.plant, codes=("HW08",), kg="1000")
@@ -152,7 +163,8 @@ def test_it_refuses_to_claim_with_another_organisations_capacity(city, recycler)
 
 def test_it_shows_what_to_do_without_capacities_or_offers(city, recycler):
     html = recycler.get("/recycler/").content.decode()
-    assert "Publish a capacity" in html and "No open offer at the moment" in html
+    assert "Publish a capacity" in html and "No open offer matches your active capacities" in html
+    assert "No open offer at the moment" in recycler.get("/recycler/?all=1").content.decode()
     operator = Client()
     operator.force_login(city.operator)
     assert operator.get("/recycler/").status_code == 403
@@ -164,7 +176,7 @@ def test_it_walks_the_recycler_from_capacity_to_claim_in_the_browser(page, city,
     offer = offered(city, "100")
     login(page, city.recycler)
     assert page.locator("main h1").inner_text() == "供给与匹配"
-    assert "您的接收能力均不接收此代码" in page.locator("tr", has_text=offer.batch.code).inner_text()
+    assert "没有与您当前接收能力匹配的开放供给" in page.locator(".empty-state").inner_text()
     shot(page, "offers-without-capacity")
 
     page.locator(".notice").get_by_role("link", name="发布接收能力").click()

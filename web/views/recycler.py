@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from recycling import selectors, services
-from recycling.models import OfferStatus
 from waste.errors import AppError, Conflict
 from waste.models import RECEIVING_KINDS, Role, Site
 from waste.scoping import visible_to
@@ -50,19 +49,8 @@ def _org(request):
 def _tabs(request, current: str) -> dict:
     return {
         "tabs_current": current,
-        "open_count": _open_offers(request).count(),
+        "open_count": selectors.offers_open_for(user=request.user, organisation=_org(request)).count(),
     }
-
-
-def _open_offers(request):
-    """The market: open offers of other organisations, newest first."""
-    return (
-        selectors.offer_list(user=request.user)
-        .filter(status=OfferStatus.OPEN)
-        .exclude(organisation=_org(request))
-        .select_related("batch__origin_site", "batch__current_site")
-        .order_by("-created_at", "-id")
-    )
 
 
 def _my_matches(request, batch) -> tuple[dict, list[dict]]:
@@ -77,7 +65,9 @@ def _my_matches(request, batch) -> tuple[dict, list[dict]]:
 
 @recycler
 def home(request):
-    page = paginate(request, _open_offers(request))
+    show_all = request.GET.get("all") == "1"
+    offers = selectors.offers_open_for(user=request.user, organisation=_org(request), matching=not show_all)
+    page = paginate(request, offers)
     rows = []
     for offer in page.object_list:
         mine = _my_matches(request, offer.batch)[1]
@@ -91,6 +81,7 @@ def home(request):
             "page": page,
             "rows": rows,
             "has_capacity": has_capacity,
+            "show_all": show_all,
             **_tabs(request, "offers"),
         },
     )

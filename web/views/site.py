@@ -257,7 +257,7 @@ def treat(request, code: str):
     batch = _held(request, code)
     row = stock_rows([batch])[0]
     posted = request.POST if request.method == "POST" else None
-    form = TreatmentForm(posted, operations=_operations(), initial={"quantity_kg": row.weight_kg})
+    form = TreatmentForm(posted, operations=_operations(), initial={"quantity_kg": kg(row.weight_kg).replace(",", "")})
     outputs = output_forms(posted)
     if posted is not None:
         valid = form.is_valid() & all([o.is_valid() for o in outputs])
