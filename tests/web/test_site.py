@@ -335,3 +335,19 @@ def test_it_walks_the_station_through_a_partial_refusal_in_the_browser(page, cit
     shot(page, "balance")
     line = ManifestLine.objects.get(manifest__number=number)
     assert (line.received_kg, line.refused_kg, line.refusal_reason) == (Decimal("78.5"), Decimal("20"), "桶体渗漏")
+
+
+def test_it_lets_a_recycler_receive_and_treat_at_its_plant(city, catalogs):
+    number, [code] = on_the_way(city, "100", to_site=city.plant)
+    recycler = Client()
+    recycler.force_login(city.recycler)
+    assert "Receiving and treatment" in recycler.get("/recycler/").content.decode()
+    assert number in recycler.get("/site/").content.decode()
+    response = recycler.post(f"/site/manifests/{number}/", {"decision": "accept", **line_data(number, weighed="100")})
+    assert response.status_code == 302
+    assert code in recycler.get("/site/stock/").content.decode()
+
+
+def test_it_sends_the_stock_filters_back_to_the_stock_page(operator):
+    response = operator.get("/site/stock/consolidate/", {"site": "3", "page": "2"})
+    assert response.status_code == 302 and response["Location"] == "/site/stock/?site=3&page=2"

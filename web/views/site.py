@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from recycling import selectors as recycling_selectors
 from recycling import services as recycling_services
@@ -40,7 +39,8 @@ from web.forms.site import (
 )
 from web.templatetags.quantities import kg
 
-site_operator = role_required(Role.SITE_OPERATOR)
+# A recycler runs a plant that receives and treats waste too (recycling.services.PLANT_ROLES).
+site_operator = role_required(Role.SITE_OPERATOR, Role.RECYCLER)
 
 
 def _org(request):
@@ -173,9 +173,11 @@ def stock(request):
     return _stock_page(request)
 
 
-@require_POST
 @site_operator
 def consolidate(request):
+    if request.method != "POST":  # the stock page's filters and pages, followed from a failed consolidation
+        query = request.GET.urlencode()
+        return redirect(reverse("web:site-stock") + (f"?{query}" if query else ""))
     held = stock_list(user=request.user, organisation=_org(request))
     codes = list(held.values_list("code", flat=True)[:2000])
     form = ConsolidateForm(request.POST, codes=[(c, c) for c in codes])
