@@ -8,7 +8,7 @@ NAVIGATION = [
     (Role.GENERATOR, "web:enterprise-batches", _("Batches")),
     (Role.GENERATOR, "web:enterprise-manifests", _("Manifests")),
     (Role.GENERATOR, "web:enterprise-ledger", _("Ledger")),
-    (Role.SITE_OPERATOR, "web:site-incoming", _("Incoming")),
+    (Role.SITE_OPERATOR, "web:site-incoming", _("Site operations")),
     (Role.RECYCLER, "web:recycler-home", _("Offers and matches")),
     (Role.HAULER, "web:dispatch-home", _("Pickups and plans")),
     (Role.REGULATOR, "web:regulator-dashboard", _("Dashboard")),
