@@ -19,7 +19,7 @@ from waste.errors import AppError
 from waste.models import Role, Site
 from waste.scoping import visible_to
 from waste.selectors.catalogs import OPERATIONS_CATALOG, catalog_in_force
-from waste.selectors.manifests import manifest_visible_get, manifest_incoming
+from waste.selectors.manifests import manifest_incoming, manifest_visible_get
 from waste.selectors.stock import stock_list, stock_near_limit_count, stock_rows
 from waste.services import batches as batch_services
 from waste.services import manifests as manifest_services
