@@ -15,7 +15,11 @@ def frame(request):
     for role, url_name, label in NAVIGATION:
         if org is not None and org.has_role(role):
             url = reverse(url_name)
-            nav.append({"url": url, "label": label, "active": request.path.startswith(url)})
+            nav.append({"url": url, "label": label, "active": False})
+    # Only the longest matching entry is current: /regulator/ must not light up under /regulator/alerts/.
+    matches = [item for item in nav if request.path.startswith(item["url"])]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {
         "web_nav": nav,
         "web_memberships": memberships(request),
