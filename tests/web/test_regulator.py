@@ -138,6 +138,15 @@ def test_it_does_not_trace_a_batch_outside_the_jurisdiction(regulator, city, cat
     assert regulator.get("/regulator/search/", {"q": code}).context["results"]["batches"] == []
 
 
+def test_it_does_not_find_a_manifest_or_an_export_it_cannot_see(regulator, city):
+    assert regulator.get("/regulator/manifests/2026999999999999/").status_code == 404
+    job = ExportJob.objects.create(
+        requested_by=city.outsider, kind="register", format="csv", date_from="2026-01-01", date_to="2026-01-31"
+    )
+    assert regulator.get(f"/regulator/exports/?job={job.pk}").status_code == 404
+    assert regulator.get("/regulator/exports/?job=not-a-uuid").status_code == 404
+
+
 def test_it_refuses_a_search_too_short_in_chinese(regulator, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     response = regulator.get("/regulator/search/", {"q": " x "})
@@ -292,9 +301,21 @@ def test_it_walks_the_regulators_flow_in_the_browser(page, city, catalogs, celer
     assert "待确认的预警" in page.locator(".counters").inner_text()
     shot(page, "dashboard")
 
+    # Acknowledge the open alert; the indicators with their charts and the flow Sankey.
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="预警").click()
+    page.get_by_role("button", name="确认").click()
+    assert "预警已确认" in page.locator(".messages").inner_text()
+    shot(page, "alert-acknowledged")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="指标").click()
+    page.wait_for_selector("[data-chart='flow-sankey'][data-loaded]")
+    page.wait_for_selector("[data-chart='rates-series'][data-loaded]")
+    assert "危险废物利用处置率" in page.locator("#indicator-table").inner_text()
+    shot(page, "indicators")
+
     # Find the batch by its code, see its trace.
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="搜索").click()
     page.get_by_label(re.compile("批次编码")).fill(chain.a)
-    page.get_by_role("button", name="搜索").click()
+    page.locator("main").get_by_role("button", name="搜索").click()
     page.wait_for_url(re.compile(rf"/regulator/batches/{chain.a}/$"))
     assert chain.a in page.locator("main h1").inner_text()
     assert page.locator("#timeline li").count() >= 5

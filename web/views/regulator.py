@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 import tempfile
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -78,6 +79,7 @@ ALERT_TABS = [
     (AlertStatus.RESOLVED, gettext_lazy("Resolved")),
 ]
 MAX_SERIES_POINTS = 24  # months in a time series; a longer period is shown by year
+# Charts here are read, not watched: no animation, so what a screenshot or a printout shows is the final drawing.
 
 
 def alert_text(alert: Alert) -> str:
@@ -305,6 +307,7 @@ def rates_by_district_chart(result: dict, names: dict[str, str]) -> dict:
     groups = result.get("groups", [])
     districts = [names.get(g["key"], g["key"] or _("(no district)")) for g in groups]
     return {
+        "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"type": "scroll", "bottom": 0},
         "grid": {"left": 40, "right": 16, "top": 16, "bottom": 64, "containLabel": True},
@@ -329,6 +332,7 @@ def time_series_charts(*, scope, date_from: datetime.date, date_to: datetime.dat
     ]
     labels = [label for label, _first, _last in buckets]
     generated = {
+        "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"type": "scroll", "bottom": 0},
         "grid": {"left": 40, "right": 16, "top": 24, "bottom": 56, "containLabel": True},
@@ -345,6 +349,7 @@ def time_series_charts(*, scope, date_from: datetime.date, date_to: datetime.dat
         ],
     }
     rates = {
+        "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"type": "scroll", "bottom": 0},
         "grid": {"left": 40, "right": 16, "top": 24, "bottom": 56, "containLabel": True},
@@ -354,6 +359,7 @@ def time_series_charts(*, scope, date_from: datetime.date, date_to: datetime.dat
             {
                 "type": "line",
                 "connectNulls": False,
+                "showAllSymbol": True,
                 "name": str(label),
                 "data": [_percent(r["indicators"][key]["value"]) for r in rows],
             }
@@ -388,12 +394,15 @@ def flow_sankey(result: dict, names: dict[str, str]) -> dict | None:
     if not links:
         return None
     return {
+        "animation": False,
         "tooltip": {"trigger": "item"},
         "series": [
             {
                 "type": "sankey",
                 "emphasis": {"focus": "adjacency"},
                 "nodeAlign": "left",
+                "left": 8,
+                "right": 110,
                 "data": list(nodes.values()),
                 "links": [
                     {"source": s, "target": t, "value": _tonnes(kg)} for (s, t), kg in links.items() if _tonnes(kg) > 0
@@ -505,6 +514,7 @@ def _lineage_graph(trace: dict) -> dict:
             }
         )
     return {
+        "animation": False,
         "tooltip": {},
         "series": [
             {
@@ -638,11 +648,14 @@ def exports(request):
         status = 200
     jobs = visible_to(ExportJob.objects.select_related("organisation"), request.user)
     current = None
-    job_id = request.GET.get("job", "")
-    if job_id:
-        current = jobs.filter(pk=job_id).first() if re.fullmatch(r"[0-9a-fA-F-]{32,36}", job_id) else None
+    if request.GET.get("job"):
+        try:
+            current = jobs.filter(pk=uuid.UUID(request.GET["job"])).first()
+        except ValueError:
+            current = None
         if current is None:
             raise Http404
+        jobs = jobs.exclude(pk=current.pk)  # shown (and polled) once, on top
     page = paginate(request, jobs)
     rows = [{"job": job, "progress": _export_progress(job)} for job in page.object_list]
     return render(
