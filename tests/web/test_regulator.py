@@ -59,6 +59,22 @@ def test_it_shows_the_dashboard_with_counters_map_and_open_alerts(regulator, cit
     assert "holds more than its storage capacity" in html
 
 
+def test_it_lists_the_manifests_and_batches_behind_the_counters(regulator, chain):
+    from waste.models import Manifest
+
+    Manifest.objects.filter(number=chain.manifest).update(
+        receiver_signed_at=None, receipt_due=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    dashboard = regulator.get("/regulator/")
+    overdue = next(c for c in dashboard.context["counters"] if c["label"] == "Manifests overdue")
+    assert overdue["count"] == 1
+    page = regulator.get(overdue["url"])
+    assert page.status_code == 200 and chain.manifest in page.content.decode()
+    page = regulator.get("/regulator/batches/?tab=all")
+    assert chain.a in page.content.decode() and chain.b in page.content.decode()
+    assert chain.a not in regulator.get("/regulator/batches/?tab=in_transit").content.decode()
+
+
 def test_it_is_refused_to_other_roles(client, city):
     client.force_login(city.generator)
     assert client.get("/regulator/").status_code == 403

@@ -91,39 +91,64 @@ def alert_text(alert: Alert) -> str:
 # --- Dashboard ---------------------------------------------------------------------------------------
 
 
+def manifest_tabs(user) -> dict[str, tuple]:
+    """Manifests a regulator watches: overdue (receiver has not signed by the deadline), in transit, all."""
+    manifests = manifest_list(user=user).order_by("-created_at", "-id")
+    return {
+        "overdue": (
+            _("Overdue"),
+            manifests.filter(receiver_signed_at__isnull=True, receipt_due__lt=timezone.localdate()),
+        ),
+        "in_transit": (
+            _("In transit"),
+            manifests.filter(status__in=[ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT]),
+        ),
+        "all": (_("All"), manifests),
+    }
+
+
+def batch_tabs(user) -> dict[str, tuple]:
+    batches = batch_list(user=user)
+    return {
+        "in_transit": (_("In transit"), batches.filter(status=BatchStatus.IN_TRANSIT)),
+        "stored": (_("In storage"), batches.filter(status=BatchStatus.STORED)),
+        "all": (_("All"), batches),
+    }
+
+
 def attention_counts(user) -> list[dict]:
     """The dashboard's counters, in the order a regulator acts on them."""
-    today = timezone.localdate()
-    manifests = manifest_list(user=user)
+    alerts_url, manifests_url = reverse("web:regulator-alerts"), reverse("web:regulator-manifests")
+    manifests, batches = manifest_tabs(user), batch_tabs(user)
     return [
         {
             "label": _("Alerts to acknowledge"),
             "count": alert_list(user=user, status=AlertStatus.OPEN).count(),
-            "url": reverse("web:regulator-alerts") + "?status=open",
+            "url": alerts_url + "?status=open",
             "hot": True,
         },
         {
             "label": _("Alerts to resolve"),
             "count": alert_list(user=user, status=AlertStatus.ACKNOWLEDGED).count(),
-            "url": reverse("web:regulator-alerts") + "?status=acknowledged",
+            "url": alerts_url + "?status=acknowledged",
             "hot": False,
         },
         {
             "label": _("Manifests overdue"),
-            "count": manifests.filter(receiver_signed_at__isnull=True, receipt_due__lt=today).count(),
-            "url": "",
+            "count": manifests["overdue"][1].count(),
+            "url": manifests_url + "?tab=overdue",
             "hot": True,
         },
         {
             "label": _("Manifests in transit"),
-            "count": manifests.filter(status__in=[ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT]).count(),
-            "url": "",
+            "count": manifests["in_transit"][1].count(),
+            "url": manifests_url + "?tab=in_transit",
             "hot": False,
         },
         {
             "label": _("Batches in transit"),
-            "count": batch_list(user=user).filter(status=BatchStatus.IN_TRANSIT).count(),
-            "url": "",
+            "count": batches["in_transit"][1].count(),
+            "url": reverse("web:regulator-batches") + "?tab=in_transit",
             "hot": False,
         },
     ]
@@ -593,6 +618,50 @@ def organisation_detail(request, pk: int):
     )
 
 
+def _tabbed_list(request, tabs: dict[str, tuple], *, template: str, title: str, columns: list, empty: str):
+    key = request.GET.get("tab") if request.GET.get("tab") in tabs else next(iter(tabs))
+    page = paginate(request, tabs[key][1])
+    return render(
+        request,
+        "web/regulator/list.html",
+        {
+            "title": title,
+            "tabs": [
+                {"key": k, "label": label, "count": rows.count(), "active": k == key}
+                for k, (label, rows) in tabs.items()
+            ],
+            "page": page,
+            "columns": columns,
+            "row_template": template,
+            "empty": empty,
+        },
+    )
+
+
+@role_required(Role.REGULATOR)
+def manifests_page(request):
+    return _tabbed_list(
+        request,
+        manifest_tabs(request.user),
+        template="web/regulator/_manifest_row.html",
+        title=_("Manifests"),
+        columns=[_("Manifest"), _("Generator (consignor)"), _("Receiver"), _("Status"), _("Receipt due")],
+        empty=_("No manifests here: nothing is overdue or on the road in your jurisdiction."),
+    )
+
+
+@role_required(Role.REGULATOR)
+def batches_page(request):
+    return _tabbed_list(
+        request,
+        batch_tabs(request.user),
+        template="web/regulator/_batch_row.html",
+        title=_("Batches"),
+        columns=[_("Batch"), _("Waste code"), _("Quantity (kg)"), _("Status"), _("Generated")],
+        empty=_("No batches here. Search by code to trace one."),
+    )
+
+
 # --- Exports and verification ------------------------------------------------------------------------
 
 
@@ -729,6 +798,8 @@ urlpatterns = [
     path("regulator/alerts/<int:pk>/resolve/", alert_resolve_view, name="regulator-alert-resolve"),
     path("regulator/indicators/", indicators_page, name="regulator-indicators"),
     path("regulator/search/", search_page, name="regulator-search"),
+    path("regulator/batches/", batches_page, name="regulator-batches"),
+    path("regulator/manifests/", manifests_page, name="regulator-manifests"),
     path("regulator/batches/<str:code>/", batch_detail, name="regulator-batch"),
     path("regulator/manifests/<str:number>/", manifest_detail, name="regulator-manifest"),
     path("regulator/organisations/<int:pk>/", organisation_detail, name="regulator-organisation"),
