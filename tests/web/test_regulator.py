@@ -112,6 +112,20 @@ def test_it_does_not_find_an_alert_outside_the_jurisdiction(regulator, city):
     assert alert.status == AlertStatus.OPEN
 
 
+def test_it_shows_a_viewer_the_alerts_without_letting_them_change_one(client, city):
+    from tests.factories import MembershipFactory
+
+    viewer = MembershipFactory(organisation=city.regulator_org, role="viewer").user
+    alert = alert_for(city.transfer)
+    client.force_login(viewer)
+    page = client.get("/regulator/alerts/")
+    assert alert.message in page.content.decode()
+    assert f"/regulator/alerts/{alert.pk}/resolve/" not in page.content.decode()
+    assert client.post(f"/regulator/alerts/{alert.pk}/resolve/").status_code == 403
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+
+
 def test_it_finds_a_batch_by_code_and_shows_its_trace(regulator, chain):
     response = regulator.get("/regulator/search/", {"q": chain.a.lower()})
     assert response.status_code == 302 and response["Location"] == f"/regulator/batches/{chain.a}/"
@@ -196,6 +210,8 @@ def test_it_refuses_bad_indicator_filters_beside_their_fields(regulator, city):
     form = response.context["form"]
     assert "date_to" in form.errors and "district" in form.errors
     assert 'value="12x"' in response.content.decode()
+    ancient = regulator.get("/regulator/indicators/", {"date_from": "0001-01-01", "date_to": "0001-02-01"})
+    assert ancient.status_code == 400 and "date_from" in ancient.context["form"].errors
     outside = regulator.get(
         "/regulator/indicators/", {"date_from": "2026-01-01", "date_to": "2026-02-01", "district": "650102"}
     )

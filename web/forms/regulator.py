@@ -12,6 +12,18 @@ from waste.models import ExportFormat, ExportKind
 
 MAX_INDICATOR_DAYS = 366 * 10  # as the indicator API (waste/api/reports.py)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+EARLIEST = datetime.date(2000, 1, 1)  # no ledger predates the system; far-off years would overflow time zones
+
+
+def period_check(form, data) -> None:
+    """Both dates from EARLIEST on, "to" not before "from"; errors beside the field."""
+    for name in ("date_from", "date_to"):
+        if data.get(name) and data[name] < EARLIEST:
+            form.add_error(name, _("Must be on or after %(date)s.") % {"date": EARLIEST.isoformat()})
+            data.pop(name, None)
+    start, end = data.get("date_from"), data.get("date_to")
+    if start and end and start > end:
+        form.add_error("date_to", _("Must not be before “From”."))
 
 
 class DateInput(forms.DateInput):
@@ -58,12 +70,10 @@ class IndicatorForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        period_check(self, data)
         start, end = data.get("date_from"), data.get("date_to")
-        if start and end:
-            if start > end:
-                self.add_error("date_to", _("Must not be before “From”."))
-            elif (end - start).days > MAX_INDICATOR_DAYS:
-                self.add_error("date_to", _("A report covers at most ten years."))
+        if start and end and (end - start).days > MAX_INDICATOR_DAYS:
+            self.add_error("date_to", _("A report covers at most ten years."))
         return data
 
 
@@ -89,6 +99,7 @@ class ExportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        period_check(self, data)
         if data.get("kind") == ExportKind.HJ1259 and not data.get("organisation") and "organisation" not in self.errors:
             self.add_error("organisation", _("HJ 1259 tables are per enterprise: choose the enterprise."))
         return data

@@ -47,7 +47,7 @@ from waste.selectors.batches import batch_events, batch_list, batch_trace
 from waste.selectors.parties import organisation_list
 from waste.selectors.search import batch_get, manifest_get, manifest_list, organisation_get, search
 from waste.services.exports import export_link_token, export_request
-from web.acting import role_required
+from web.acting import acting_membership, role_required
 from web.components import job_progress, paginate
 from web.forms.regulator import ExportForm, IndicatorForm, SearchForm, VerifyForm
 from web.maps import SITE_KIND_COLOURS, feature, layer, map_config
@@ -260,6 +260,8 @@ def alerts(request):
             "page": page,
             "empty": empty,
             "columns": [_("Raised"), _("Warning"), _("Where"), _("What"), _("Action")],
+            # Viewers see the alerts but may not change them (waste.selectors.alerts.alert_get_for_change).
+            "can_change": acting_membership(request).can_write,
         },
     )
 
@@ -441,7 +443,8 @@ def flow_sankey(result: dict, names: dict[str, str]) -> dict | None:
 
 @role_required(Role.REGULATOR)
 def indicators_page(request):
-    data = request.GET if "date_from" in request.GET else IndicatorForm.initial_period()
+    bound = {"date_from", "date_to", "district"} & set(request.GET)
+    data = request.GET if bound else IndicatorForm.initial_period()
     form = IndicatorForm(data)
     context = {"title": _("Indicators"), "form": form}
     if form.is_valid():
