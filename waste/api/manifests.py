@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from waste.api.lookups import row_or_error, site_or_error
-from waste.errors import NotFound
 from waste.models import Manifest, ManifestStatus, Organisation
 from waste.scoping import visible_to
+from waste.selectors.search import manifest_get
 from waste.services import manifests as services
 
 
@@ -106,11 +106,7 @@ class ManifestListCreateApi(generics.ListAPIView):
 
 
 def manifest_visible(request, number: str) -> Manifest:
-    queryset = visible_to(Manifest.objects.filter(number=number), request.user).order_by("-version")
-    manifest = queryset.filter(correction__isnull=True).first()
-    if manifest is None:
-        raise NotFound.field("number", "No manifest with this number.", code="unknown_manifest")
-    return manifest
+    return manifest_get(user=request.user, number=number)
 
 
 class ManifestDetailApi(APIView):
