@@ -138,6 +138,28 @@ def test_it_finds_a_batch_by_code_and_shows_its_trace(regulator, chain):
     assert page.context["trace"]["origins"][0]["fates"][0]["operation"] == "R9"
 
 
+def test_it_draws_the_lineage_of_a_consolidated_batch(regulator, city, catalogs):
+    from tests.conftest import client_for
+    from tests.waste.chain_helpers import batch_new, now_iso, permit, store_in
+    from tests.waste.test_lineage import consolidate
+
+    operator = client_for(city.operator)
+    permit(city.transfer, ["HW08"], ["R13", "R9"])
+    codes = []
+    for _ in range(2):
+        code = batch_new(operator, city.transfer, generated_at=now_iso(-60))["code"]
+        store_in(operator, code, city.transfer)
+        codes.append(code)
+    merged = consolidate(operator, codes, city.transfer).json()["code"]
+    page = regulator.get(f"/regulator/batches/{merged}/")
+    assert page.status_code == 200
+    graph = page.context["lineage_chart"]["series"][0]
+    positions = {n["name"]: n["x"] for n in graph["data"]}
+    assert positions[codes[0]] == positions[codes[1]] == 0 and positions[merged] == 200
+    assert {"source": codes[1], "target": merged, "value": "100.000"} in graph["links"]
+    assert 'data-chart="lineage-graph"' in page.content.decode()
+
+
 def test_it_finds_a_manifest_by_number_and_an_organisation_by_credit_code(regulator, city, chain):
     response = regulator.get("/regulator/search/", {"q": chain.manifest})
     assert response["Location"] == f"/regulator/manifests/{chain.manifest}/"

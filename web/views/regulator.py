@@ -47,6 +47,7 @@ from waste.selectors.batches import batch_events, batch_list, batch_trace
 from waste.selectors.parties import organisation_list
 from waste.selectors.search import batch_get, manifest_get, manifest_list, organisation_get, search
 from waste.services.exports import export_link_token, export_request
+from waste.services.manifests import manifest_overdue
 from web.acting import acting_membership, role_required
 from web.components import job_progress, paginate
 from web.forms.regulator import ExportForm, IndicatorForm, SearchForm, VerifyForm
@@ -593,9 +594,7 @@ def manifest_detail(request, number: str):
             "manifest": manifest,
             "carriers": manifest.carriers.select_related("organisation").order_by("order"),
             "lines": manifest.lines.select_related("batch", "batch__waste").order_by("id"),
-            "overdue": manifest.receiver_signed_at is None
-            and manifest.receipt_due is not None
-            and manifest.receipt_due < timezone.localdate(),
+            "overdue": manifest_overdue(manifest),
         },
     )
 
