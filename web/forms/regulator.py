@@ -50,23 +50,17 @@ class SearchForm(forms.Form):
 class IndicatorForm(forms.Form):
     date_from = forms.DateField(label=_("From"), widget=DateInput())
     date_to = forms.DateField(label=_("To"), widget=DateInput())
-    district = forms.CharField(
-        label=_("District"),
-        required=False,
-        max_length=6,
-        help_text=_("GB/T 2260 code, e.g. 120110; empty: your whole jurisdiction."),
-    )
+    district = forms.ChoiceField(label=_("District"), required=False)
+
+    def __init__(self, *args, districts: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only districts of the jurisdiction: another one is "not one of the available choices".
+        self.fields["district"].choices = [("", _("— whole jurisdiction —")), *districts]
 
     @classmethod
     def initial_period(cls) -> dict:
         today = timezone.localdate()
         return {"date_from": datetime.date(today.year, 1, 1), "date_to": today}
-
-    def clean_district(self):
-        value = self.cleaned_data["district"].strip()
-        if value and not (value.isdigit() and len(value) == 6):
-            raise forms.ValidationError(_("A district is a 6-digit GB/T 2260 code, e.g. 120110."), code="bad_district")
-        return value
 
     def clean(self):
         data = super().clean()

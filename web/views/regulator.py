@@ -54,7 +54,7 @@ from web.forms.regulator import ExportForm, IndicatorForm, SearchForm, VerifyFor
 from web.maps import SITE_KIND_COLOURS, feature, layer, map_config
 from web.views.frame import safe_next
 
-ALERT_COLOUR = "#d92d20"
+ALERT_COLOUR = "#f97066"  # a light red halo: apart from the disposal sites' dark red
 JURISDICTION_COLOUR = "#1f7a4d"
 STREAM_LABELS = {
     "general": gettext_lazy("General industrial solid waste"),
@@ -331,6 +331,15 @@ def district_names(user) -> dict[str, str]:
     return {j.district_code: j.name for j in visible_to(Jurisdiction.objects.all(), user)}
 
 
+def district_choices(user) -> list[tuple[str, str]]:
+    """(GB/T 2260 code, label) of the jurisdictions and of the districts of the sites the user sees."""
+    names = district_names(user)
+    codes = set(names) | set(
+        visible_to(Site.objects.all(), user).order_by().values_list("district_code", flat=True).distinct()
+    )
+    return [(code, f"{names[code]} ({code})" if code in names else code) for code in sorted(codes) if code]
+
+
 def rates_by_district_chart(result: dict, names: dict[str, str]) -> dict:
     groups = result.get("groups", [])
     districts = [names.get(g["key"], g["key"] or _("(no district)")) for g in groups]
@@ -446,7 +455,7 @@ def flow_sankey(result: dict, names: dict[str, str]) -> dict | None:
 def indicators_page(request):
     bound = {"date_from", "date_to", "district"} & set(request.GET)
     data = request.GET if bound else IndicatorForm.initial_period()
-    form = IndicatorForm(data)
+    form = IndicatorForm(data, districts=district_choices(request.user))
     context = {"title": _("Indicators"), "form": form}
     if form.is_valid():
         values = form.cleaned_data
