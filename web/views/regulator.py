@@ -156,13 +156,13 @@ def attention_counts(user) -> list[dict]:
 
 
 def jurisdiction_map(user) -> dict:
-    """The jurisdiction polygons, open alerts (a red ring under their site) and sites coloured by kind."""
+    """The jurisdiction polygons, unresolved alerts (a red halo under their site) and sites coloured by kind."""
     areas = [
         feature(j.area, title=j.name, district=j.district_code) for j in visible_to(Jurisdiction.objects.all(), user)
     ]
     open_alerts: dict[int, int] = {}
     alert_points = []
-    for alert in alert_list(user=user, status=AlertStatus.OPEN).exclude(location__isnull=True)[:500]:
+    for alert in alert_list(user=user).exclude(status=AlertStatus.RESOLVED).exclude(location__isnull=True)[:500]:
         if alert.site_id:
             open_alerts[alert.site_id] = open_alerts.get(alert.site_id, 0) + 1
         alert_points.append(feature(alert.location, title=str(alert.get_rule_display()), message=alert_text(alert)))
@@ -185,7 +185,7 @@ def jurisdiction_map(user) -> dict:
         alert_points,
         color=ALERT_COLOUR,
         popup_fields=[("message", _("Alert"))],
-        legend=[(_("Open alert"), ALERT_COLOUR)],
+        legend=[(_("Unresolved alert"), ALERT_COLOUR)],
     )
     alert_layer["radius"] = 13  # drawn under the sites: a red ring around each site with an open alert
     return map_config(
@@ -200,7 +200,7 @@ def jurisdiction_map(user) -> dict:
             popup_fields=[
                 ("kind_label", _("Kind")),
                 ("organisation", _("Organisation")),
-                ("alerts", _("Open alerts")),
+                ("alerts", _("Unresolved alerts")),
             ],
             legend=[(kinds[k], colour) for k, colour in SITE_KIND_COLOURS.items() if k in kinds],
         ),
