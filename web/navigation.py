@@ -12,4 +12,9 @@ NAVIGATION = [
     (Role.RECYCLER, "web:recycler-home", _("Offers and matches")),
     (Role.HAULER, "web:dispatch-home", _("Pickups and plans")),
     (Role.REGULATOR, "web:regulator-dashboard", _("Dashboard")),
+    (Role.REGULATOR, "web:regulator-alerts", _("Alerts")),
+    (Role.REGULATOR, "web:regulator-indicators", _("Indicators")),
+    (Role.REGULATOR, "web:regulator-search", _("Search")),
+    (Role.REGULATOR, "web:regulator-exports", _("Exports")),
+    (Role.REGULATOR, "web:regulator-verify", _("Verify")),
 ]
