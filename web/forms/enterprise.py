@@ -8,6 +8,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waste.models import BatchStatus, ExportFormat, PhysicalForm, Site
 
@@ -211,7 +212,7 @@ class ManifestCreateForm(forms.Form):
 
 
 class LedgerForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), widget=DateInput())
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), widget=DateInput())
     date_to = forms.DateField(label=_("Until"), widget=DateInput())
     format = forms.ChoiceField(
         label=_("File format"),

@@ -7,6 +7,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waste.models import ExportFormat, ExportKind
 
@@ -48,8 +49,8 @@ class SearchForm(forms.Form):
 
 
 class IndicatorForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), widget=DateInput())
-    date_to = forms.DateField(label=_("To"), widget=DateInput())
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), widget=DateInput())
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), widget=DateInput())
     district = forms.ChoiceField(label=_("District"), required=False)
 
     def __init__(self, *args, districts: list[tuple[str, str]], **kwargs):
@@ -74,8 +75,8 @@ class IndicatorForm(forms.Form):
 class ExportForm(forms.Form):
     kind = forms.ChoiceField(label=_("What"), choices=ExportKind.choices)
     format = forms.ChoiceField(label=_("Format"), choices=ExportFormat.choices)
-    date_from = forms.DateField(label=_("From"), widget=DateInput())
-    date_to = forms.DateField(label=_("To"), widget=DateInput())
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), widget=DateInput())
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), widget=DateInput())
     organisation = forms.ModelChoiceField(
         label=_("Enterprise"),
         queryset=None,
