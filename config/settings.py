@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "waste",
     "logistics",
     "recycling",
+    "django_htmx",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +87,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "web.acting.ActingOrgMiddleware",
+    "web.errors.FramedErrorsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -101,6 +107,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "web.context_processors.frame",
             ]
         },
     }
@@ -136,6 +144,7 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+LOCALE_PATHS = [BASE_DIR / "web" / "locale"]
 USE_I18N = True
 USE_TZ = True
 
@@ -147,6 +156,34 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Web pages (web/): session login, CSP, maps
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
+CSRF_FAILURE_VIEW = "web.errors.csrf_failure"
+# A city's own tile server (public maps in China need an approved basemap); empty: plain background.
+MAP_STYLE_URL = os.environ.get("MAP_STYLE_URL", "")
+# Only the product's own origin. MapLibre's CSP build loads its worker from a URL under 'self'
+# (maplibregl.setWorkerUrl), so no blob: worker-src is needed; images may be data:/blob: (QR codes,
+# map sprites). ECharts and MapLibre style elements through the CSSOM, which CSP allows.
+_map_origin = os.environ.get("MAP_TILE_ORIGIN", "")  # e.g. https://tiles.city.example for MAP_STYLE_URL
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *([_map_origin] if _map_origin else [])],
+        "connect-src": ["'self'", *([_map_origin] if _map_origin else [])],
+        "font-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- API
 REST_FRAMEWORK = {
@@ -187,6 +224,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "web.errors.lockout"
 
 # --- Celery: Redis in production; kombu's SQLAlchemy transport over SQLite when embedded.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"

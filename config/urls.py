@@ -1,15 +1,27 @@
+from csp.decorators import csp_exempt
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from waste.api.batches import public_trace_page
 
+# The framed error pages of the web interface (web/errors.py also renders them with DEBUG on).
+handler403 = "web.errors.permission_denied"
+handler404 = "web.errors.page_not_found"
+handler500 = "web.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Swagger UI starts itself with an inline script: outside the CSP.
+    path("api/docs/", csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
     path("api/v1/", include("waste.api.urls")),
     path("api/v1/", include("logistics.api.urls")),
     path("api/v1/recycling/", include("recycling.urls")),
-    path("t/<str:code>", public_trace_page, name="public-trace"),
+    # The public QR page keeps its styles inline (it must read well without the app's static files).
+    path("t/<str:code>", csp_exempt()(public_trace_page), name="public-trace"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["web"]), name="javascript-catalog"),
+    path("", include("web.urls")),
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logistics.models import HaulerLicence, Pickup, RoutePlan, Trip, Vehicle
 from waste.errors import NotFound
+from waste.models import MemberRole
 from waste.scoping import visible_to
 
 
@@ -45,4 +47,28 @@ def trips_for_driver(*, user, on: datetime.date | None = None):
         .filter(driver=user, date=on)
         .select_related("vehicle")
         .prefetch_related("stops__site", "stops__pickup__batch")
+    )
+
+
+def plan_list(*, user, hauler=None):
+    plans = visible_to(RoutePlan.objects.select_related("hauler", "created_by"), user)
+    return plans.filter(hauler=hauler) if hauler is not None else plans
+
+
+def plan_trips(*, user, plan: RoutePlan):
+    """The trips a plan became (empty until it is dispatched), with their vehicle and driver."""
+    return visible_to(Trip.objects.filter(plan=plan), user).select_related("vehicle", "driver").order_by("id")
+
+
+def pickups_by_id(*, user, ids) -> dict[int, Pickup]:
+    return {p.id: p for p in pickup_list(user=user).filter(id__in=list(ids))}
+
+
+def driver_list(*, organisation):
+    """The hauler's drivers (members with the driver role), by username."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__organisation=organisation, memberships__role=MemberRole.DRIVER)
+        .distinct()
+        .order_by("username")
     )

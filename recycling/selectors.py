@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from recycling.models import BatchOffer, OfferStatus, RecyclerCapacity, TreatmentRecord
+from recycling.models import BatchOffer, Claim, OfferStatus, RecyclerCapacity, TreatmentRecord
 from recycling.services import batch_weight, capacity_covers
 from waste.models import Batch, LedgerEntry, Membership, Site
 from waste.scoping import visible_to
@@ -364,3 +364,35 @@ def matches_for(*, batch: Batch, on: dt.date | None = None) -> dict:
         },
         "matches": ranked,
     }
+
+
+def claim_list(*, user):
+    return visible_to(
+        Claim.objects.select_related(
+            "offer", "offer__batch", "offer__batch__waste", "offer__organisation", "capacity__site"
+        ),
+        user,
+    )
+
+
+def offers_open_for(*, user, organisation, matching: bool = True, on: dt.date | None = None):
+    """The market as ``organisation`` sees it: open offers of others, newest first; with ``matching``,
+    only those whose waste code (or its category) one of its capacities active on ``on`` accepts."""
+    queryset = (
+        offer_list(user=user)
+        .filter(status=OfferStatus.OPEN)
+        .exclude(organisation=organisation)
+        .select_related("batch__origin_site", "batch__current_site")
+        .order_by("-created_at", "-id")
+    )
+    if not matching:
+        return queryset
+    on = on or timezone.localdate()
+    codes = {
+        code
+        for accepted in RecyclerCapacity.objects.filter(
+            organisation=organisation, active=True, period_start__lte=on, period_end__gte=on
+        ).values_list("codes", flat=True)
+        for code in accepted
+    }
+    return queryset.filter(Q(batch__waste__code__in=codes) | Q(batch__waste__parent_code__in=codes))

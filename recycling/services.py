@@ -233,6 +233,40 @@ def capacity_create(
     )
 
 
+@transaction.atomic
+def capacity_update(
+    *,
+    user,
+    capacity_id: int,
+    codes: list[str],
+    period_start: date,
+    period_end: date,
+    capacity_kg: Decimal,
+    price_per_t: Decimal = Decimal(0),
+    active: bool = True,
+) -> RecyclerCapacity:
+    """Edits a published capacity (its site stays). What is already booked on it stays booked, so the
+    capacity never falls below it; the row lock keeps a concurrent claim from slipping in between."""
+    capacity = RecyclerCapacity.objects.select_for_update().select_related("site", "organisation")
+    capacity = capacity.filter(pk=capacity_id).first()
+    if capacity is None or (not user.is_superuser and capacity.organisation_id not in user_organisation_ids(user)):
+        raise NotFound.field("capacity", "No such capacity of your organisation.", code="unknown_capacity")
+    membership_require(user=user, organisation=capacity.organisation, roles=CAPACITY_ROLES, field="capacity")
+    if period_end < period_start:
+        raise AppError.field("period_end", "Ends before the period starts.")
+    if capacity_kg <= 0 or capacity_kg > MAX_CAPACITY_KG:
+        raise AppError.field("capacity_kg", f"Must be greater than zero and at most {MAX_CAPACITY_KG:,} kg.")
+    if capacity_kg < capacity.booked_kg:
+        raise AppError.field(
+            "capacity_kg", f"{capacity.booked_kg} kg are already booked on this capacity.", code="below_booked"
+        )
+    capacity.codes = codes_canonical(codes=codes, on=period_start)
+    capacity.period_start, capacity.period_end = period_start, period_end
+    capacity.capacity_kg, capacity.price_per_t, capacity.active = capacity_kg, price_per_t, active
+    capacity.save(update_fields=["codes", "period_start", "period_end", "capacity_kg", "price_per_t", "active"])
+    return capacity
+
+
 def batch_weight(batch: Batch) -> Decimal:
     return batch.last_weight_kg or batch.quantity_kg
 

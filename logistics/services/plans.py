@@ -60,7 +60,14 @@ def _in_area(site: Site, area) -> bool:
 def _vehicles_for(hauler: Organisation, ids: list[int] | None) -> list[int]:
     own = Vehicle.objects.filter(organisation=hauler)
     if ids is None:
-        return list(own.filter(active=True).values_list("id", flat=True))
+        active = list(own.filter(active=True).values_list("id", flat=True))
+        if not active:
+            raise AppError.field(
+                "vehicles", _("This hauler has no active vehicle: add one before planning."), code="no_vehicles"
+            )
+        return active
+    if not ids:
+        raise AppError.field("vehicles", _("Choose at least one vehicle."), code="no_vehicles")
     known = set(own.filter(id__in=ids).values_list("id", flat=True))
     errors = {f"vehicles.{i}": [_("No such vehicle of this hauler.")] for i, v in enumerate(ids) if v not in known}
     if errors:
@@ -104,8 +111,11 @@ def plan_request(
     replan_of=None,
 ) -> RoutePlan:
     """Queue a plan. Omitted vehicles: the hauler's active ones. Omitted pickups: the open pickups of
-    that date assigned to the hauler, plus unassigned ones inside its planning area."""
+    that date assigned to the hauler, plus unassigned ones inside its planning area. Refused: a day
+    already past (in the city's time zone) and a plan without any vehicle."""
     membership_require(user=user, organisation=hauler, roles=(Role.HAULER,), field="hauler")
+    if date < timezone.localdate():
+        raise AppError.field("date", _("The date is in the past: plan today or a later day."), code="past_date")
     vehicles = _vehicles_for(hauler, vehicle_ids)
     pickups = _pickups_for(user, hauler, date, vehicles, pickup_ids)
     plan = RoutePlan.objects.create(

@@ -199,3 +199,21 @@ def test_it_hides_plans_and_refuses_planning_for_outsiders(city, fleet):
     assert refused.status_code == 403
     assert outsider.get("/api/v1/vehicles/").json()["results"] == []
     assert outsider.post(f"/api/v1/routes/plans/{plan_id}/dispatch/", {}, format="json").status_code == 404
+
+
+def test_it_refuses_to_plan_a_day_already_past(city, fleet):
+    import datetime
+
+    made, delay = plan_for(city, date=(TODAY - datetime.timedelta(days=1)).isoformat())
+    assert made.status_code == 400
+    assert made.json()["error"]["code"] == "past_date" and set(made.json()["error"]["fields"]) == {"date"}
+    assert not RoutePlan.objects.exists() and not delay.called
+
+
+def test_it_refuses_a_plan_without_any_vehicle(city):
+    made, delay = plan_for(city)  # the hauler has no vehicle at all
+    assert made.status_code == 400
+    assert made.json()["error"]["code"] == "no_vehicles" and set(made.json()["error"]["fields"]) == {"vehicles"}
+    none_named, _ = plan_for(city, vehicles=[])
+    assert none_named.status_code == 400 and set(none_named.json()["error"]["fields"]) == {"vehicles"}
+    assert not RoutePlan.objects.exists() and not delay.called

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -11,9 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from waste.alerts import services
-from waste.errors import AppError
-from waste.models import Alert, AlertRule, AlertStatus, Membership
+from waste.models import Alert, AlertRule, AlertStatus
 from waste.scoping import visible_to
+from waste.selectors.alerts import alert_get_for_change
 
 
 class AlertOutput(serializers.ModelSerializer):
@@ -67,13 +65,7 @@ class AlertListApi(generics.ListAPIView):
 
 
 def _alert_for_change(request, pk: int) -> Alert:
-    alert = get_object_or_404(visible_to(Alert.objects.all(), request.user), pk=pk)
-    if (
-        not request.user.is_superuser
-        and not Membership.objects.filter(user=request.user).exclude(role="viewer").exists()
-    ):
-        raise AppError(_("Viewers cannot change alerts."), code="read_only", status=403)
-    return alert
+    return alert_get_for_change(user=request.user, alert_id=pk)
 
 
 class AlertAcknowledgeApi(APIView):

@@ -22,7 +22,7 @@ from waste.errors import AppError
 from waste.labels import label_data, public_url
 from waste.lifecycle import allowed_actions
 from waste.models import Batch, BatchStatus, PhysicalForm
-from waste.selectors.batches import batch_events, batch_list, batch_trace
+from waste.selectors.batches import batch_events, batch_list, batch_list_by_codes, batch_trace
 from waste.services import batches as services
 
 
@@ -237,15 +237,7 @@ class LabelSheetApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        batches = []
-        for i, code in enumerate(data.validated_data["batches"]):
-            canonical = batch_code_normalise(code)
-            if not batch_code_valid(canonical):
-                raise AppError.field(f"batches.{i}", _("Not a batch code, or its check character is wrong."))
-            batch = batch_list(user=request.user).filter(code=canonical).first()
-            if batch is None:
-                raise AppError.field(f"batches.{i}", _("No batch with this code."), code="unknown_batch", status=404)
-            batches.append(batch)
+        batches = batch_list_by_codes(user=request.user, codes=data.validated_data["batches"])
         pdf = label_sheet_pdf([label_data(b) for b in batches], size_mm=data.validated_data.get("size_mm"))
         return _binary(pdf, "application/pdf", "labels.pdf")
 

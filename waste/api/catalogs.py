@@ -73,9 +73,9 @@ class EntryFilter(filters.FilterSet):
         fields = ["catalog", "version", "parent_code", "is_hazardous", "q"]
 
     def filter_q(self, queryset, name, value):
-        from django.db.models import Q
+        from waste.selectors.catalogs import catalog_entry_q
 
-        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+        return queryset.filter(catalog_entry_q(value))
 
 
 class CatalogEntryListApi(generics.ListAPIView):

@@ -10,9 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from waste.api.lookups import row_or_error, site_or_error
-from waste.errors import NotFound
 from waste.models import Manifest, ManifestStatus, Organisation
-from waste.scoping import visible_to
+from waste.selectors.manifests import manifest_list, manifest_visible_get
 from waste.services import manifests as services
 
 
@@ -83,7 +82,7 @@ class ManifestListCreateApi(generics.ListAPIView):
         batches = serializers.ListField(child=serializers.CharField(max_length=20), min_length=1, max_length=500)
 
     def get_queryset(self):
-        return visible_to(Manifest.objects.filter(correction__isnull=True), self.request.user)
+        return manifest_list(user=self.request.user)
 
     @extend_schema(request=InputSerializer, responses={201: ManifestOutput})
     def post(self, request):
@@ -111,11 +110,7 @@ class ManifestListCreateApi(generics.ListAPIView):
 
 
 def manifest_visible(request, number: str) -> Manifest:
-    queryset = visible_to(Manifest.objects.filter(number=number), request.user).order_by("-version")
-    manifest = queryset.filter(correction__isnull=True).first()
-    if manifest is None:
-        raise NotFound.field("number", _("No manifest with this number."), code="unknown_manifest")
-    return manifest
+    return manifest_visible_get(user=request.user, number=number)
 
 
 class ManifestDetailApi(APIView):

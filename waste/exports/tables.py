@@ -252,3 +252,16 @@ def rows(kind: str, scope: Scope, date_from, date_to):
     for table, entry in source(scope, date_from, date_to):
         display = _display(table, entry, manifests)
         yield table, entry, [display[c] for c in DISPLAY] + [*entry_fields(entry), entry.hash]
+
+
+def hj1259_tables(*, organisation: Organisation, date_from, date_to, limit: int = 200) -> dict[str, dict]:
+    """The five HJ 1259 tables of one enterprise for reading on screen: per table (in HJ 1259 order)
+    its first ``limit`` rows (display columns) and whether more exist; the export job carries them all."""
+    tables = {table: {"rows": [], "more": False} for table in HJ1259_TABLES}
+    manifests = Manifests()
+    for table, entry in hj1259_entries(Scope(organisation=organisation, areas=[]), date_from, date_to):
+        if len(tables[table]["rows"]) >= limit:
+            tables[table]["more"] = True
+            continue
+        tables[table]["rows"].append(_display(table, entry, manifests))
+    return tables

@@ -4,12 +4,39 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from waste.codes import batch_code_normalise, batch_code_valid
+from waste.errors import AppError, NotFound
 from waste.models import Batch, BatchLink, LedgerEntry
 from waste.scoping import visible_to
 
 
 def batch_list(*, user):
     return visible_to(Batch.objects.select_related("waste", "waste__catalog", "origin_site", "organisation"), user)
+
+
+def batch_visible_get(*, user, code: str) -> Batch:
+    """The batch with ``code`` the user may see; a malformed code is a 400, an invisible one a 404."""
+    canonical = batch_code_normalise(code)
+    if not batch_code_valid(canonical):
+        raise AppError.field("code", "Not a batch code, or its check character is wrong.", code="invalid_code")
+    batch = batch_list(user=user).filter(code=canonical).first()
+    if batch is None:
+        raise NotFound.field("code", "No batch with this code.", code="not_found")
+    return batch
+
+
+def batch_list_by_codes(*, user, codes: list[str], field: str = "batches") -> list[Batch]:
+    """The visible batches named by ``codes``, in order; the first bad one is refused under ``field.i``."""
+    batches = []
+    for i, code in enumerate(codes):
+        canonical = batch_code_normalise(code)
+        if not batch_code_valid(canonical):
+            raise AppError.field(f"{field}.{i}", "Not a batch code, or its check character is wrong.")
+        batch = batch_list(user=user).filter(code=canonical).first()
+        if batch is None:
+            raise AppError.field(f"{field}.{i}", "No batch with this code.", code="unknown_batch", status=404)
+        batches.append(batch)
+    return batches
 
 
 def batch_events(batch: Batch):

@@ -247,3 +247,31 @@ def operation_is_final(code: object, *, on: date | None = None, field: str = "op
     before the real fate. The fact is data: `extra["interim"]` in the R/D catalog."""
     entry = catalog_entry_lookup(code=code, on=on or date.today(), catalog_key=OPERATIONS_CATALOG, field=field)
     return not entry.extra.get("interim", False)
+
+
+# The catalogs a batch's waste code comes from (waste.services.batches.WASTE_CATALOGS).
+WASTE_CODE_CATALOGS = ("eu-low", "cn-hw", "cn-sw", "household")
+
+
+def catalog_entry_q(text: str) -> Q:
+    """Entries whose code, displayed code, or name (Chinese, or English kept in ``extra``) contains ``text``."""
+    text = text.strip()
+    compact = re.sub(r"[\s*]+", "", text)
+    q = Q(name__icontains=text) | Q(extra__name_en__icontains=text) | Q(display_code__icontains=text)
+    if compact:
+        q |= Q(code__icontains=compact)
+    return q
+
+
+def catalog_entry_search(*, text: str, on: date, limit: int = 20) -> list[CatalogEntry]:
+    """Waste codes in force on ``on`` matching ``text``: exact codes first, then by catalog and code."""
+    if not text.strip():
+        return []
+    catalogs = [c for key in WASTE_CODE_CATALOGS if (c := catalog_in_force(key=key, on=on)) is not None]
+    entries = CatalogEntry.objects.filter(catalog__in=catalogs).filter(catalog_entry_q(text)).select_related("catalog")
+    compact = re.sub(r"[\s*]+", "", text).upper()
+    ranked = sorted(
+        entries.order_by("catalog__key", "code")[: limit * 5],
+        key=lambda e: (e.code.upper() != compact, not e.code.upper().startswith(compact), e.catalog.key, e.code),
+    )
+    return ranked[:limit]

@@ -1,0 +1,14 @@
+"""URLs of the pages (namespace "web"): each area module owns its ``urlpatterns``."""
+
+from web.views import dispatch, enterprise, frame, recycler, regulator, site
+
+app_name = "web"
+
+urlpatterns = [
+    *frame.urlpatterns,
+    *enterprise.urlpatterns,
+    *site.urlpatterns,
+    *recycler.urlpatterns,
+    *dispatch.urlpatterns,
+    *regulator.urlpatterns,
+]
