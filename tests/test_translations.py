@@ -46,6 +46,22 @@ def test_it_translates_every_message(po):
         assert text.strip(), entry.msgid
 
 
+def test_it_gives_one_message_one_translation_across_apps():
+    # Django merges every app's catalogue into one: a message translated two ways shows whichever
+    # catalogue wins everywhere (a page's column header would rename a status in the API).
+    # A message that means two things takes a context (pgettext) instead.
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in CATALOGUES:
+        for entry in polib.pofile(str(po)):
+            if entry.obsolete or not entry.msgstr:
+                continue
+            first = seen.setdefault(key(entry), (entry.msgstr, str(po.relative_to(REPO))))
+            if first[0] != entry.msgstr:
+                clashes.append(f"{entry.msgid!r}: {first[0]} ({first[1]}) / {entry.msgstr} ({po.relative_to(REPO)})")
+    assert not clashes, "\n".join(clashes)
+
+
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(REPO)))
 def test_it_keeps_the_placeholders_of_every_message(po):
     # msgfmt -c checks %(name)s / {name} formats and the header; a wrong placeholder is a 500 at run time.

@@ -41,7 +41,7 @@ def test_it_registers_labels_ships_and_keeps_the_ledger(page, city, catalogs, ce
     assert page.get_by_label("废物代码").input_value() == "900-249-08"
     shot(page, "new-batch-error")
     page.get_by_label("数量（千克）").fill("120.5")
-    page.get_by_label("物理形态").select_option("liquid")
+    page.get_by_label("废物形态").select_option("liquid")
     page.get_by_label("包装容器类型").fill("drum")
     page.get_by_label("容器数量").fill("1")
     page.get_by_role("button", name="登记该批次").click()

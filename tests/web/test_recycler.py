@@ -79,7 +79,7 @@ def test_it_says_so_in_chinese(city, recycler):
     response = recycler.post(
         "/recycler/capacities/new/", capacity_data(city, period_end="2020-01-01"), HTTP_ACCEPT_LANGUAGE="zh-CN"
     )
-    assert response.status_code == 400 and "结束日期早于开始日期" in response.content.decode()
+    assert response.status_code == 400 and "截止时间早于起始时间" in response.content.decode()
 
 
 def test_it_edits_a_capacity_but_never_below_what_is_booked(city, recycler):

@@ -331,7 +331,7 @@ def test_it_walks_the_station_through_a_partial_refusal_in_the_browser(page, cit
     page.get_by_role("link", name="物料平衡").click()
     page.get_by_role("button", name="查看物料平衡").click()
     balance = page.locator("table.balance").inner_text()
-    assert re.search(r"接收\s+78\.5", balance) and re.search(r"再生材料\s+70", balance)
+    assert re.search(r"接收量\s+78\.5", balance) and re.search(r"再生原料\s+70", balance)
     shot(page, "balance")
     line = ManifestLine.objects.get(manifest__number=number)
     assert (line.received_kg, line.refused_kg, line.refusal_reason) == (Decimal("78.5"), Decimal("20"), "桶体渗漏")

@@ -625,7 +625,7 @@ def organisation_detail(request, pk: int):
             "open_alerts": alert_list(user=request.user, status=AlertStatus.OPEN)
             .filter(organisation=organisation)
             .count(),
-            "columns": [_("Batch"), _("Waste code"), _("Quantity (kg)"), _("Status"), _("Generated")],
+            "columns": [_("Batch"), _("Waste code"), _("Quantity (kg)"), _("Status"), _("Generated at")],
         },
     )
 
@@ -669,7 +669,7 @@ def batches_page(request):
         batch_tabs(request.user),
         template="web/regulator/_batch_row.html",
         title=_("Batches"),
-        columns=[_("Batch"), _("Waste code"), _("Quantity (kg)"), _("Status"), _("Generated")],
+        columns=[_("Batch"), _("Waste code"), _("Quantity (kg)"), _("Status"), _("Generated at")],
         empty=_("No batches here. Search by code to trace one."),
     )
 
