@@ -75,8 +75,8 @@ def _move(alert: Alert, *, user, sources: tuple[str, ...], target: str, stamp: s
             "status",
             _("The alert is %(status)s; it cannot be %(target)s now.")
             % {
-                "status": AlertStatus(alert.status).label,
-                "target": AlertStatus(target).label,
+                "status": str(AlertStatus(alert.status).label).lower(),
+                "target": str(AlertStatus(target).label).lower(),
             },
             code="not_allowed",
         )
