@@ -35,7 +35,12 @@ def batch_get(code: str, *, field: str = "code", lock: bool = False) -> Batch:
 def batches_locked(codes: list[str]) -> dict[str, Batch]:
     """The batches with these (canonical) codes, locked in one statement in primary-key order, so
     that any two writers locking overlapping sets wait for each other instead of deadlocking."""
-    rows = Batch.objects.select_for_update(of=("self",)).filter(code__in=set(codes)).order_by("pk")
+    rows = (
+        Batch.objects.select_for_update(of=("self",))
+        .select_related("current_site")
+        .filter(code__in=set(codes))
+        .order_by("pk")
+    )
     return {b.code: b for b in rows}
 
 
@@ -48,7 +53,7 @@ def open_manifest_lines(batch_ids: list[int], *, drafts: bool = True) -> dict[in
     """Each batch's line on its open (current-version) manifest, with the manifest, its sites and
     its carriers in order (``line.manifest.carrier_rows``): two statements for any number of batches."""
     lines = (
-        ManifestLine.objects.select_related("manifest")
+        ManifestLine.objects.select_related("manifest", "manifest__to_site")
         .filter(
             batch_id__in=batch_ids,
             manifest__status__in=OPEN_MANIFEST if drafts else ACTIVE_MANIFEST,

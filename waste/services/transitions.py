@@ -104,14 +104,16 @@ def _user_orgs(user) -> set[int] | None:
 def _context(user, items: list[tuple[Batch, Act]]) -> _Context:
     needs_lines = [b.pk for b, act in items if _rule(act).manifest != ManifestRule.NONE]
     lines = open_manifest_lines(needs_lines) if needs_lines else {}
-    site_ids = {act.site_id for _b, act in items if act.site_id is not None}
-    site_ids |= {b.current_site_id for b, _a in items if b.current_site_id is not None}
-    site_ids |= {line.manifest.to_site_id for line in lines.values()}
-    sites = Site.objects.only("id", "name", "location", "organisation_id").in_bulk(site_ids)
+    # The sites a batch can be at came with the batch and its manifest; only other named sites are read.
+    sites = {b.current_site_id: b.current_site for b, _a in items if b.current_site_id is not None}
+    sites |= {line.manifest.to_site_id: line.manifest.to_site for line in lines.values()}
+    named = {act.site_id for _b, act in items if act.site_id is not None} - set(sites)
+    if named:
+        sites |= Site.objects.only("id", "name", "location", "organisation_id").in_bulk(named)
     orgs = _user_orgs(user)
-    named = {act.organisation_id for _b, act in items if act.organisation_id is not None}
+    acting_for = {act.organisation_id for _b, act in items if act.organisation_id is not None}
     # Members are checked against their memberships; only a superuser may name any organisation.
-    known = set(Organisation.objects.filter(pk__in=named).values_list("pk", flat=True)) if orgs is None else orgs
+    known = set(Organisation.objects.filter(pk__in=acting_for).values_list("pk", flat=True)) if orgs is None else orgs
     return _Context(orgs=orgs, lines=lines, sites=sites, known_orgs=known)
 
 
