@@ -116,3 +116,18 @@ def test_it_races_a_bulk_upload_against_single_scans_on_overlapping_batches(city
     assert picked_up(codes).count() == len(codes)  # one pickup per batch, whoever won it
     assert set(Batch.objects.filter(code__in=codes).values_list("status", flat=True)) == {"in_transit"}
     call_command("verify_ledger")
+
+
+def test_it_applies_an_upload_retried_while_the_first_is_running_once(city, catalogs):
+    codes, _ = shipment(city, 6)
+    scans = [pickup_item(city, code, f"offline-{i}") for i, code in enumerate(codes)]
+    first, retry = client_for(city.hauler), client_for(city.hauler)
+
+    responses = race(
+        lambda: first.post("/api/v1/scans/bulk/", {"scans": scans}, format="json"),
+        lambda: retry.post("/api/v1/scans/bulk/", {"scans": scans}, format="json"),
+    )
+
+    summaries = sorted((r.json()["summary"]["created"], r.json()["summary"]["duplicate"]) for r in responses)
+    assert summaries == [(0, len(codes)), (len(codes), 0)]
+    assert picked_up(codes).count() == len(codes)

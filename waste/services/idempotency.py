@@ -114,6 +114,19 @@ def _many(user, scope: str, items: list[Keyed], handler) -> list[Answer]:
             first[item.key] = index
     for index, answer in zip(first.values(), handler(list(first.values())), strict=True):
         answers[index] = answer
+    refused = {items[i].key: i for i in first.values() if answers[i].error is not None}
+    stored = set()
+    if refused:
+        # A concurrent call with the same keys may have committed while this one waited for its
+        # locks, and so been refused by what it did: its answers stand.
+        for record in IdempotencyRecord.objects.filter(user=user, scope=scope, key__in=refused):
+            index = refused[record.key]
+            try:
+                status, body, replayed = _replay(record, items[index].fingerprint)
+                answers[index] = Answer(status=status, body=body, replayed=replayed)
+            except AppError as exc:
+                answers[index] = Answer(status=exc.status, body={}, error=exc)
+            stored.add(record.key)
     records = [
         IdempotencyRecord(
             user=user,
@@ -123,8 +136,8 @@ def _many(user, scope: str, items: list[Keyed], handler) -> list[Answer]:
             status_code=answers[i].status,
             response=answers[i].body,
         )
-        for i in first.values()
-        if answers[i].status < 300
+        for key, i in first.items()
+        if answers[i].status < 300 and key not in stored
     ]
     IdempotencyRecord.objects.bulk_create(records, batch_size=1000)
     for index in later:
