@@ -1,4 +1,4 @@
-"""Writes for batches: creation, every lifecycle transition, consolidation, splitting, treatment."""
+"""Writes for batches: creation, consolidation, splitting, treatment (transitions: waste.services.transitions)."""
 
 from __future__ import annotations
 
