@@ -236,7 +236,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Domain settings
-GEOFENCE_RADIUS_M = envfloat("GEOFENCE_RADIUS_M", 300.0)
+GEOFENCE_RADIUS_M = envfloat("GEOFENCE_RADIUS_M", 300.0)  # farther: the scan is flagged off_site
+# Farther than this from every site a batch can be at, a scan is refused: the batch cannot be there.
+SCAN_REFUSAL_RADIUS_M = envfloat("SCAN_REFUSAL_RADIUS_M", 5000.0)
 WEIGHT_TOLERANCE_PCT = envfloat("WEIGHT_TOLERANCE_PCT", 2.0)
 MASS_BALANCE_TOLERANCE_PCT = envfloat("MASS_BALANCE_TOLERANCE_PCT", 2.0)
 CLOCK_SKEW_SECONDS = envint("CLOCK_SKEW_SECONDS", 300)

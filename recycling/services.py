@@ -18,8 +18,9 @@ from waste.lifecycle import TERMINAL
 from waste.models import Batch, BatchStatus, Role, Site
 from waste.permissions import membership_require
 from waste.scoping import user_organisation_ids, visible_to
+from waste.selectors.batches import batch_get
 from waste.selectors.catalogs import catalog_entry_lookup, operation_is_final
-from waste.services.batches import batch_get, batch_treat, event_time_check, quantity_check
+from waste.services.batches import batch_treat, event_time_check, quantity_check
 from waste.services.outputs import OutputSpec, batch_outputs_create
 
 PLANT_ROLES = (Role.SITE_OPERATOR, Role.RECYCLER)

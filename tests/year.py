@@ -16,8 +16,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from waste.models import Batch, IndicatorInput, Permit
-from waste.services.batches import Act, batch_act, batch_consolidate, batch_create, batch_split, batch_treat
+from waste.services.batches import batch_consolidate, batch_create, batch_split, batch_treat
 from waste.services.manifests import manifest_create, manifest_sign
+from waste.services.transitions import Act, batch_act
 
 TZ = datetime.timezone(datetime.timedelta(hours=8))
 

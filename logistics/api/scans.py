@@ -1,6 +1,7 @@
 """Scans from haulers' and sites' devices: single (with Idempotency-Key) and bulk offline uploads.
 
-A scan calls waste's lifecycle service; it never writes ledger rows itself.
+Each view validates, calls one service (logistics.services.scans) through the idempotency
+wrapper, and renders; the service applies the scan in one transaction.
 """
 
 from __future__ import annotations
@@ -8,22 +9,19 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from logistics.services.trips import trip_stop_complete_for_scan
+from logistics.services.scans import MAX_BULK, Scan, scan_record, scans_record
 from waste.api.errors import flatten
 from waste.api.fields import CheckedGeometryField
-from waste.api.lookups import row_or_error
 from waste.errors import AppError
 from waste.lifecycle import SCAN_ACTIONS
-from waste.models import Organisation, Site
-from waste.services.batches import Act, batch_act
-from waste.services.idempotency import idempotent_call
-
-MAX_BULK = 1000
+from waste.services.idempotency import MAX_KEY_LENGTH, Answer, Keyed, idempotent_call, idempotent_many
+from waste.services.transitions import Outcome
 
 
 class ScanInput(serializers.Serializer):
@@ -40,7 +38,7 @@ class ScanInput(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("code")) == bool(attrs.get("qr")):
-            raise serializers.ValidationError({"code": ["Give either code or qr."]})
+            raise serializers.ValidationError({"code": [_("Give either code or qr.")]})
         if attrs.get("qr"):
             attrs["code"] = code_from_qr(attrs["qr"])
         return attrs
@@ -50,10 +48,10 @@ def code_from_qr(payload: str) -> str:
     expected = urlsplit(settings.PUBLIC_BASE_URL)
     url = urlsplit(payload.strip())
     if (url.scheme, url.netloc) != (expected.scheme, expected.netloc):
-        raise serializers.ValidationError({"qr": ["This QR code was not issued by this system."]})
+        raise serializers.ValidationError({"qr": [_("This QR code was not issued by this system.")]})
     parts = [p for p in url.path.split("/") if p]
     if len(parts) != 2 or parts[0] != "t":
-        raise serializers.ValidationError({"qr": ["Not a batch label QR code."]})
+        raise serializers.ValidationError({"qr": [_("Not a batch label QR code.")]})
     return parts[1]
 
 
@@ -63,25 +61,34 @@ class ScanOutput(serializers.Serializer):
     event = serializers.DictField()
 
 
-def scan_apply(user, values: dict) -> tuple[int, dict]:
-    act = Act(
-        user=user,
+# The service speaks the domain; the client sent these fields under their HTTP names.
+HTTP_FIELDS = {"event_time": "scanned_at"}
+
+
+def http_error(exc: AppError) -> AppError:
+    exc.fields = {HTTP_FIELDS.get(path, path): messages for path, messages in exc.fields.items()}
+    return exc
+
+
+def scan_of(values: dict) -> Scan:
+    return Scan(
+        code=values["code"],
         action=values["action"],
         event_time=values["scanned_at"],
-        organisation=row_or_error(Organisation.objects, values.get("organisation"), "organisation"),
-        site=row_or_error(Site.objects, values.get("site"), "site"),
+        site_id=values.get("site"),
+        organisation_id=values.get("organisation"),
         location=values.get("location"),
         weight_kg=values.get("weight_kg"),
         device_id=values.get("device_id", ""),
         reason=values.get("reason", ""),
     )
-    batch, entry = batch_act(code=values["code"], act=act)
-    if values["action"] == "pickup":
-        # The carrier now holds the batch: its pending trip stop for it is done.
-        trip_stop_complete_for_scan(batch_code=batch.code, organisation=batch.holder)
-    return 201, {
+
+
+def scan_answer(outcome: Outcome) -> dict:
+    entry = outcome.entry
+    return {
         "status": "created",
-        "batch": {"code": batch.code, "status": batch.status},
+        "batch": {"code": outcome.batch.code, "status": outcome.status},
         "event": {
             "id": entry.pk,
             "event_id": str(entry.event_id),
@@ -90,6 +97,15 @@ def scan_apply(user, values: dict) -> tuple[int, dict]:
             "hash": entry.hash,
             "event_time": entry.event_time.isoformat(),
         },
+    }
+
+
+def refusal(index: int, exc: AppError) -> dict:
+    exc = http_error(exc)
+    return {
+        "index": index,
+        "status": "rejected",
+        "error": {"code": exc.code, "message": str(exc.message), "fields": exc.fields},
     }
 
 
@@ -109,14 +125,17 @@ class ScanApi(APIView):
     def post(self, request):
         data = ScanInput(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key")
-        status, body, replayed = idempotent_call(
-            user=request.user,
-            scope="scan",
-            key=key,
-            body=request.data,
-            handler=lambda: scan_apply(request.user, data.validated_data),
-        )
+        scan = scan_of(data.validated_data)
+        try:
+            status, body, replayed = idempotent_call(
+                user=request.user,
+                scope="scan",
+                key=request.headers.get("Idempotency-Key"),
+                body=request.data,
+                handler=lambda: (201, scan_answer(scan_record(user=request.user, scan=scan))),
+            )
+        except AppError as exc:
+            raise http_error(exc) from None
         if replayed:
             body = {**body, "status": "duplicate"}
             status = 200
@@ -125,7 +144,7 @@ class ScanApi(APIView):
 
 class BulkScanApi(APIView):
     class ItemSerializer(ScanInput):
-        idempotency_key = serializers.CharField(max_length=200)
+        idempotency_key = serializers.CharField(max_length=MAX_KEY_LENGTH)
 
     class InputSerializer(serializers.Serializer):
         scans = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BULK)
@@ -136,40 +155,43 @@ class BulkScanApi(APIView):
         data.is_valid(raise_exception=True)
         items = data.validated_data["scans"]
         results: list[dict | None] = [None] * len(items)
-        valid = []
+        valid: list[tuple[int, Scan]] = []
+        keyed: list[Keyed] = []
         for index, raw in enumerate(items):
             item = self.ItemSerializer(data=raw)
-            if item.is_valid():
-                valid.append((index, raw, item.validated_data))
+            if not item.is_valid():
+                results[index] = {
+                    "index": index,
+                    "status": "rejected",
+                    "error": {"code": "invalid", "message": _("Invalid scan."), "fields": flatten(item.errors)},
+                }
+                continue
+            valid.append((index, scan_of(item.validated_data)))
+            keyed.append(Keyed(key=item.validated_data["idempotency_key"], body=_without_key(raw)))
+
+        def run(positions: list[int]) -> list[Answer]:
+            outcomes = scans_record(user=request.user, scans=[valid[p][1] for p in positions])
+            return [
+                Answer(status=o.error.status, body={}, error=o.error)
+                if o.error is not None
+                else Answer(status=201, body=scan_answer(o))
+                for o in outcomes
+            ]
+
+        answers = idempotent_many(user=request.user, scope="scan", items=keyed, handler=run) if keyed else []
+        for (index, _scan), answer in zip(valid, answers, strict=True):
+            if answer.error is not None:
+                results[index] = refusal(index, answer.error)
             else:
                 results[index] = {
                     "index": index,
-                    "status": "rejected",
-                    "error": {"code": "invalid", "message": "Invalid scan.", "fields": flatten(item.errors)},
-                }
-        # Offline devices upload late and out of order: apply in device-time order.
-        valid.sort(key=lambda entry: (entry[2]["scanned_at"], entry[0]))
-        for index, raw, values in valid:
-            key = values.pop("idempotency_key")
-            try:
-                status, body, replayed = idempotent_call(
-                    user=request.user,
-                    scope="scan",
-                    key=key,
-                    body={k: v for k, v in raw.items() if k != "idempotency_key"},
-                    handler=lambda values=values: scan_apply(request.user, values),
-                )
-                results[index] = {
-                    "index": index,
-                    "status": "duplicate" if replayed else "created",
-                    "batch": body["batch"],
-                    "event": body["event"],
-                }
-            except AppError as exc:
-                results[index] = {
-                    "index": index,
-                    "status": "rejected",
-                    "error": {"code": exc.code, "message": exc.message, "fields": exc.fields},
+                    "status": "duplicate" if answer.replayed else "created",
+                    "batch": answer.body["batch"],
+                    "event": answer.body["event"],
                 }
         summary = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "duplicate", "rejected")}
         return Response({"summary": summary, "results": results})
+
+
+def _without_key(raw: dict) -> dict:
+    return {k: v for k, v in raw.items() if k != "idempotency_key"}

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from logistics.models import (
 from logistics.services.fleet import driver_by_username
 from logistics.services.plans import plan_request
 from waste.errors import AppError, Conflict
-from waste.models import Organisation, Role
+from waste.models import Role
 from waste.permissions import membership_require
 
 
@@ -148,18 +149,32 @@ def trip_stop_fail(*, user, trip: Trip, sequence: int, reason: str) -> TripStop:
     return stop
 
 
-def trip_stop_complete_for_scan(*, batch_code: str, organisation: Organisation) -> int:
-    """Called after a successful pickup scan: completes the pending stop for that batch, if any."""
+def trip_stops_complete_for_pickups(*, picked: set[tuple[int, int]]) -> int:
+    """After pickup scans (the caller's transaction): completes each pending stop for a picked-up
+    batch on a trip of the carrier that picked it up, with its pickup, and closes trips left with
+    nothing to collect. ``picked`` holds (batch id, carrier organisation id). Set-based: the same
+    handful of statements for one scan or a thousand."""
+    if not picked:
+        return 0
+    which = Q()
+    for batch_id, organisation_id in sorted(picked):
+        which |= Q(pickup__batch_id=batch_id, trip__vehicle__organisation_id=organisation_id)
     stops = list(
-        TripStop.objects.select_related("trip").filter(
-            kind=StopKind.PICKUP,
-            status=StopStatus.PENDING,
-            pickup__batch__code=batch_code,
-            trip__vehicle__organisation=organisation,
-        )
+        TripStop.objects.select_for_update(of=("self",))
+        .filter(which, kind=StopKind.PICKUP, status=StopStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", "pickup_id", "trip_id")
     )
-    for stop in stops:
-        _complete(stop)
+    if not stops:
+        return 0
+    TripStop.objects.filter(pk__in=[pk for pk, _p, _t in stops]).update(
+        status=StopStatus.DONE, completed_at=timezone.now()
+    )
+    Pickup.objects.filter(pk__in=[p for _s, p, _t in stops]).update(status=PickupStatus.DONE)
+    pending = TripStop.objects.filter(trip=OuterRef("pk"), kind=StopKind.PICKUP, status=StopStatus.PENDING)
+    Trip.objects.filter(pk__in={t for _s, _p, t in stops}, status=TripStatus.PLANNED).exclude(Exists(pending)).update(
+        status=TripStatus.DONE
+    )
     return len(stops)
 
 

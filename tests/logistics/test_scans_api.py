@@ -229,14 +229,128 @@ def test_it_refuses_pickup_before_the_consignor_signed(city, catalogs):
     assert counts() == before
 
 
-def test_it_accepts_and_flags_a_scan_far_from_its_site(city, trip):
-    far = city_point(ELSEWHERE_BBOX)
+def test_it_accepts_and_flags_a_scan_drifting_near_its_site(city, trip):
+    site = city.generation_site.location
+    drift = {"type": "Point", "coordinates": [site.x, site.y + 0.009]}  # about 1 km north
 
-    response = scan(trip.hauler, trip.code, "pickup", location={"type": "Point", "coordinates": [far.x, far.y]})
+    response = scan(trip.hauler, trip.code, "pickup", location=drift)
 
     assert response.status_code == 201, response.json()
     assert response.json()["event"]["flags"] == ["off_site"]
     assert events(trip.code, "picked_up").get().flags == "off_site"
+
+
+def test_it_refuses_a_scan_far_from_every_site_the_batch_could_be_at(city, trip):
+    far = city_point(ELSEWHERE_BBOX)
+    before = counts()
+
+    response = scan(trip.hauler, trip.code, "pickup", location={"type": "Point", "coordinates": [far.x, far.y]})
+
+    error = error_of(response, 409)
+    assert error["code"] == "too_far"
+    assert "location" in error["fields"] and city.generation_site.name in error["message"]
+    assert counts() == before
+
+
+# --- custody ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def received(city, trip):
+    """The trip's batch received at the transfer station, and shipped on to the plant by the station."""
+    permit(city.plant, ["HW08"], ["R9"])
+    assert scan(trip.hauler, trip.code, "pickup", location=point_of(city.generation_site)).status_code == 201
+    taken = scan(trip.operator, trip.code, "receive", site=city.transfer, location=point_of(city.transfer))
+    assert taken.status_code == 201, taken.json()
+    signed = trip.operator.post(
+        f"/api/v1/manifests/{trip.number}/sign/", {"role": "receiver", "decision": "accept"}, format="json"
+    )
+    assert signed.status_code == 200, signed.json()
+    manifest_new(
+        trip.operator, from_site=city.transfer, to_site=city.plant, carriers=[city.hauler_org], codes=[trip.code]
+    )
+    return trip
+
+
+def test_it_refuses_a_pickup_at_the_generator_after_receipt_at_the_station(city, received):
+    before = counts()
+
+    response = scan(
+        received.hauler,
+        received.code,
+        "pickup",
+        site=city.generation_site,
+        location={"type": "Point", "coordinates": [0, 0]},
+    )
+
+    error = error_of(response, 409)
+    assert error["code"] == "not_here"
+    assert city.transfer.name in error["message"] and "site" in error["fields"]
+    assert counts() == before
+    assert received.hauler.get(f"/api/v1/batches/{received.code}/").json()["status"] == "received"
+
+
+def test_it_refuses_a_pickup_at_0_0_for_a_batch_at_the_station(city, received):
+    before = counts()
+
+    response = scan(received.hauler, received.code, "pickup", location={"type": "Point", "coordinates": [0, 0]})
+
+    assert error_of(response, 409)["code"] == "too_far"
+    assert counts() == before
+
+
+def test_it_takes_the_batch_on_from_where_it_is(city, received):
+    response = scan(received.hauler, received.code, "pickup", site=city.transfer, location=point_of(city.transfer))
+
+    assert response.status_code == 201, response.json()
+    assert events(received.code, "picked_up").last().site_id == city.transfer.pk
+
+
+def test_it_refuses_a_dropoff_at_another_site_than_the_destination(city, trip):
+    assert scan(trip.hauler, trip.code, "pickup", location=point_of(city.generation_site)).status_code == 201
+    before = counts()
+
+    response = scan(trip.hauler, trip.code, "dropoff", site=city.plant, location=point_of(city.plant))
+
+    error = error_of(response, 409)
+    assert error["code"] == "not_here" and city.transfer.name in error["message"]
+    assert counts() == before
+
+
+def test_it_refuses_a_dropoff_by_a_carrier_that_does_not_hold_the_batch(city, catalogs):
+    permit(city.transfer, ["HW08"], ["R13"])
+    second_user, second_org = second_hauler()
+    generator = client_for(city.generator)
+    code = batch_new(generator, city.generation_site)["code"]
+    manifest_new(
+        generator,
+        from_site=city.generation_site,
+        to_site=city.transfer,
+        carriers=[city.hauler_org, second_org],
+        codes=[code],
+    )
+    assert scan(client_for(city.hauler), code, "pickup", location=point_of(city.generation_site)).status_code == 201
+    before = counts()
+
+    response = scan(client_for(second_user), code, "dropoff", location=point_of(city.transfer))
+
+    assert error_of(response, 403)["code"] == "not_holder"
+    assert counts() == before
+
+
+def test_it_refuses_a_second_pickup_of_a_batch_already_in_the_vehicle(city, trip):
+    assert scan(trip.hauler, trip.code, "pickup", location=point_of(city.generation_site)).status_code == 201
+    before = counts()
+
+    again = scan(trip.hauler, trip.code, "pickup", location=point_of(city.generation_site), device_id="truck-8")
+
+    assert error_of(again, 409)["code"] == "already_picked_up"
+    assert counts() == before
+
+
+def test_it_names_the_unknown_site(city, trip):
+    response = scan(trip.hauler, trip.code, "pickup", site=SimpleNamespace(pk=999999))
+    assert "site" in error_of(response, 400)["fields"]
 
 
 def test_it_does_not_flag_a_scan_at_its_site(city, trip):

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -15,8 +16,8 @@ from tests.waste.test_chain_e2e import permit
 from tests.year import driver
 from waste.alerts.services import alerts_scan
 from waste.models import Alert, Batch, Manifest, Permit
-from waste.services.batches import Act, batch_act
 from waste.services.ledger import NewEvent, ledger_append
+from waste.services.transitions import Act, batch_act
 
 pytestmark = pytest.mark.django_db
 OIL = "900-249-08"
@@ -79,6 +80,10 @@ def test_it_raises_a_weight_mismatch_once(chain, django_capture_on_commit_callba
     assert alert.batch == batch and "120" in alert.message
 
 
+def drifted(at):
+    return Point(at.x, at.y + 0.009, srid=at.srid)
+
+
 def test_it_raises_an_off_site_scan_once(chain, django_capture_on_commit_callbacks):
     d = driver()
     batch = d.make(chain.generation_site, OIL, 100, ago(days=2))
@@ -86,7 +91,8 @@ def test_it_raises_an_off_site_scan_once(chain, django_capture_on_commit_callbac
     with transaction.atomic():
         batch_act(
             code=batch.code,
-            act=Act(user=d.user, action="dropoff", event_time=ago(hours=4), location=chain.outsider_site.location),
+            # About 1 km from the plant: GPS drift is flagged (farther away, the scan would be refused).
+            act=Act(user=d.user, action="dropoff", event_time=ago(hours=4), location=drifted(chain.plant.location)),
         )
     [alert] = scan_twice("off_site_scan", django_capture_on_commit_callbacks)
     assert alert.batch == batch

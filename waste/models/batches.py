@@ -53,6 +53,16 @@ class Batch(models.Model):
     status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.GENERATED)
     current_site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="held_batches")
+    # Custody: a batch is either at ``current_site`` or in ``carrier``'s vehicle, never both, never
+    # neither. Kept by waste.services.transitions, so a scan checks where the batch is at no cost.
+    carrier = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the carrier whose vehicle has the batch (empty while it is at a site)",
+    )
     last_weight_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     final_operation = models.CharField(max_length=4, blank=True)
     generated_at = models.DateTimeField()
@@ -70,7 +80,13 @@ class Batch(models.Model):
         ordering = ["-generated_at", "-id"]
         verbose_name_plural = "batches"
         indexes = [models.Index(fields=["status"]), models.Index(fields=["organisation", "generated_at"])]
-        constraints = [models.CheckConstraint(condition=models.Q(quantity_kg__gt=0), name="batch_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity_kg__gt=0), name="batch_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(current_site__isnull=True) ^ models.Q(carrier__isnull=True),
+                name="batch_at_a_site_or_with_a_carrier",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code

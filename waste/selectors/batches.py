@@ -4,10 +4,73 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from waste.codes import batch_code_normalise, batch_code_valid
 from waste.errors import AppError, NotFound
-from waste.models import Batch, BatchLink, LedgerEntry
+from waste.models import Batch, BatchLink, LedgerEntry, ManifestCarrier, ManifestLine, ManifestStatus
 from waste.scoping import visible_to
+
+ACTIVE_MANIFEST = (ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT)
+OPEN_MANIFEST = (ManifestStatus.DRAFT, *ACTIVE_MANIFEST)
+
+
+def batch_code_check(code: str, *, field: str = "code") -> str:
+    """The canonical form of a typed or scanned code, or a refusal naming the field."""
+    canonical = batch_code_normalise(code)
+    if not batch_code_valid(canonical):
+        raise AppError.field(field, _("Not a batch code, or its check character is wrong."), code="invalid_code")
+    return canonical
+
+
+def batch_get(code: str, *, field: str = "code", lock: bool = False) -> Batch:
+    canonical = batch_code_check(code, field=field)
+    queryset = Batch.objects.select_for_update() if lock else Batch.objects
+    batch = queryset.filter(code=canonical).first()
+    if batch is None:
+        raise NotFound.field(field, _("No batch with this code."), code="unknown_batch")
+    return batch
+
+
+def batches_locked(codes: list[str]) -> dict[str, Batch]:
+    """The batches with these (canonical) codes, locked in one statement in primary-key order, so
+    that any two writers locking overlapping sets wait for each other instead of deadlocking."""
+    rows = (
+        Batch.objects.select_for_update(of=("self",))
+        .select_related("current_site")
+        .filter(code__in=set(codes))
+        .order_by("pk")
+    )
+    return {b.code: b for b in rows}
+
+
+def active_manifest_line(batch: Batch, *, drafts: bool = False) -> ManifestLine | None:
+    """The line of the batch's open manifest (signed by its consignor; or still a draft if ``drafts``)."""
+    return open_manifest_lines([batch.pk], drafts=drafts).get(batch.pk)
+
+
+def open_manifest_lines(batch_ids: list[int], *, drafts: bool = True) -> dict[int, ManifestLine]:
+    """Each batch's line on its open (current-version) manifest, with the manifest, its sites and
+    its carriers in order (``line.manifest.carrier_rows``): two statements for any number of batches."""
+    lines = (
+        ManifestLine.objects.select_related("manifest", "manifest__to_site")
+        .filter(
+            batch_id__in=batch_ids,
+            manifest__status__in=OPEN_MANIFEST if drafts else ACTIVE_MANIFEST,
+            manifest__correction__isnull=True,
+        )
+        .order_by("manifest__created_at")
+    )
+    by_batch = {line.batch_id: line for line in lines}  # the newest open manifest wins
+    manifests = {line.manifest_id: line.manifest for line in by_batch.values()}
+    for line in by_batch.values():
+        line.manifest = manifests[line.manifest_id]  # one object per manifest, shared by its lines
+    for manifest in manifests.values():
+        manifest.carrier_rows = []
+    if manifests:
+        for carrier in ManifestCarrier.objects.filter(manifest_id__in=manifests).order_by("manifest_id", "order"):
+            manifests[carrier.manifest_id].carrier_rows.append(carrier)
+    return by_batch
 
 
 def batch_list(*, user):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from waste.errors import NotFound
 from waste.models import Manifest, ManifestStatus
 from waste.scoping import visible_to
@@ -22,7 +24,7 @@ def manifest_visible_get(*, user, number: str) -> Manifest:
     """The current version of manifest ``number`` if the user may see it; else as unknown as a missing one."""
     manifest = manifest_list(user=user).filter(number=number).order_by("-version").first()
     if manifest is None:
-        raise NotFound.field("number", "No manifest with this number.", code="unknown_manifest")
+        raise NotFound.field("number", _("No manifest with this number."), code="unknown_manifest")
     return manifest
 
 
@@ -33,3 +35,13 @@ def manifest_incoming(*, user, organisation, closed: bool = False):
     if closed:
         return queryset.filter(status__in=CLOSED_STATUSES).order_by("-receiver_signed_at", "-id")
     return queryset.filter(status__in=OPEN_STATUSES).order_by("receipt_due", "consignor_signed_at", "id")
+
+
+def manifest_current(number: str, *, lock: bool = False) -> Manifest:
+    """The current version of the manifest with this number (optionally locked)."""
+    # of=("self",): the reverse one-to-one (correction) is an outer join, which PostgreSQL cannot lock.
+    queryset = Manifest.objects.select_for_update(of=("self",)) if lock else Manifest.objects
+    manifest = queryset.filter(number=number, correction__isnull=True).order_by("-version").first()
+    if manifest is None:
+        raise NotFound.field("number", _("No manifest with this number."), code="unknown_manifest")
+    return manifest

@@ -1,21 +1,18 @@
-"""Writes for batches: creation, every lifecycle transition, consolidation, splitting, treatment."""
+"""Writes for batches: creation, consolidation, splitting, treatment (transitions: waste.services.transitions)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import Distance
-from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from waste.codes import batch_code_new, batch_code_normalise, batch_code_valid
-from waste.errors import AppError, Conflict, NotFound
-from waste.lifecycle import TRANSITIONS
+from waste.codes import batch_code_new
+from waste.errors import AppError, Conflict
+from waste.lifecycle import TRANSITIONS, Action
 from waste.models import (
     Batch,
     BatchLink,
@@ -23,22 +20,18 @@ from waste.models import (
     BatchStatus,
     LedgerEntry,
     LinkKind,
-    Manifest,
-    ManifestLine,
-    ManifestStatus,
-    Membership,
     Organisation,
     Role,
     Site,
 )
 from waste.permissions import membership_require
+from waste.selectors.batches import batch_get
 from waste.selectors.catalogs import catalog_entry_lookup, operation_is_final
 from waste.services.ledger import NewEvent, ledger_append
 
 WASTE_CATALOGS = ("eu-low", "cn-hw", "cn-sw", "household")
 MAX_BATCH_KG = Decimal("60000")
 TRAITS = {"T", "C", "I", "R", "In"}
-ACTIVE_MANIFEST = (ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT)
 
 
 def quantity_check(value: Decimal | None, field: str) -> None:
@@ -63,18 +56,7 @@ def event_time_check(value: datetime | None, field: str) -> datetime:
     return value
 
 
-def batch_get(code: str, *, field: str = "code", lock: bool = False) -> Batch:
-    canonical = batch_code_normalise(code)
-    if not batch_code_valid(canonical):
-        raise AppError.field(field, _("Not a batch code, or its check character is wrong."), code="invalid_code")
-    queryset = Batch.objects.select_for_update() if lock else Batch.objects
-    batch = queryset.filter(code=canonical).first()
-    if batch is None:
-        raise NotFound.field(field, _("No batch with this code."), code="unknown_batch")
-    return batch
-
-
-def _party(batch: Batch, organisation: Organisation) -> None:
+def batch_party_add(batch: Batch, organisation: Organisation) -> None:
     # One INSERT ... ON CONFLICT DO NOTHING instead of get_or_create's SELECT + savepoint + INSERT.
     BatchParty.objects.bulk_create([BatchParty(batch=batch, organisation=organisation)], ignore_conflicts=True)
 
@@ -161,7 +143,7 @@ def batch_create(
         generated_at=generated_at,
         created_by=user,
     )
-    _party(batch, organisation)
+    batch_party_add(batch, organisation)
     ledger_append(
         events=[
             NewEvent(
@@ -189,188 +171,10 @@ def batch_create(
     return batch
 
 
-# --- Transitions -----------------------------------------------------------------------------
-
-
-@dataclass
-class Act:
-    """What a transition needs beyond the batch: who acts, where, with what measurement."""
-
-    user: object
-    action: str
-    event_time: datetime
-    organisation: Organisation | None = None
-    site: Site | None = None
-    location: Point | None = None
-    weight_kg: Decimal | None = None
-    device_id: str = ""
-    reason: str = ""
-    data: dict | None = None
-
-
-def active_manifest_line(batch: Batch, *, drafts: bool = False) -> ManifestLine | None:
-    """The line of the batch's open manifest (signed by its consignor; or still a draft if ``drafts``)."""
-    statuses = (ManifestStatus.DRAFT, *ACTIVE_MANIFEST) if drafts else ACTIVE_MANIFEST
-    return (
-        ManifestLine.objects.select_related("manifest", "manifest__from_site", "manifest__to_site")
-        .filter(batch=batch, manifest__status__in=statuses, manifest__correction__isnull=True)
-        .order_by("-manifest__created_at")
-        .first()
-    )
-
-
-def _user_orgs(user) -> list[int]:
-    return list(Membership.objects.filter(user=user).exclude(role="viewer").values_list("organisation_id", flat=True))
-
-
-def _actor(act: Act, batch: Batch, actor: str, line: ManifestLine | None) -> tuple[Organisation, str]:
-    """(acting organisation, why it may act) or a refusal naming the reason."""
-    orgs = set(_user_orgs(act.user)) if not act.user.is_superuser else None
-    if act.organisation is not None:
-        if orgs is not None and act.organisation.id not in orgs:
-            raise AppError.field("organisation", "You cannot act for this organisation.", status=403)
-        orgs = {act.organisation.id}
-
-    def may(org_id: int) -> bool:
-        return orgs is None or org_id in orgs
-
-    if actor in ("holder", "holder_or_receiver") and may(batch.holder_id):
-        return batch.holder, "holder"
-    if actor in ("receiver", "holder_or_receiver"):
-        if line is None:
-            raise Conflict.field("code", "This batch is on no open manifest to receive.", code="no_manifest")
-        if may(line.manifest.receiver_id):
-            return line.manifest.receiver, "receiver"
-        raise AppError.field("code", "Only the manifest's receiver can do this.", code="not_receiver", status=403)
-    if actor == "carrier":
-        if line is None:
-            raise Conflict.field("code", "This batch is on no manifest signed by its consignor.", code="no_manifest")
-        for carrier in line.manifest.carriers.select_related("organisation").order_by("order"):
-            if may(carrier.organisation_id):
-                return carrier.organisation, "carrier"
-        raise AppError.field(
-            "code", "Your organisation is not a carrier on this batch's manifest.", code="not_carrier", status=403
-        )
-    raise AppError.field("code", "Only the organisation holding this batch can do this.", code="not_holder", status=403)
-
-
-def _off_site(site: Site | None, location: Point | None) -> float | None:
-    """Metres between the scan and its site (PostGIS/SpatiaLite distance), or None."""
-    if site is None or location is None:
-        return None
-    row = Site.objects.filter(pk=site.pk).annotate(d=Distance("location", location)).values_list("d", flat=True)
-    return row[0].m
-
-
-def batch_transition(*, batch: Batch, act: Act) -> LedgerEntry:
-    """Applies one lifecycle action to a locked batch and appends its event. Caller holds the transaction."""
-    transition = TRANSITIONS[act.action]
-    if batch.status not in transition.sources:
-        raise Conflict.field(
-            "action",
-            f"Cannot {act.action.replace('_', ' ')} a batch that is {batch.get_status_display().lower()}.",
-            code="not_allowed",
-        )
-    if act.event_time < batch.generated_at:
-        raise AppError.field("scanned_at", "Is before the batch was generated.", code="out_of_order")
-    quantity_check(act.weight_kg, "weight_kg")
-    wants_manifest = act.action in ("pickup", "receive", "reject", "weigh", "dropoff")
-    # A pickup also looks at drafts, so that it can say the consignor has not signed yet.
-    line = active_manifest_line(batch, drafts=act.action == "pickup") if wants_manifest else None
-    organisation, role = _actor(act, batch, transition.actor, line)
-    site = act.site
-    if act.action == "pickup":
-        if line.manifest.consignor_signed_at is None:
-            raise Conflict.field("code", "The consignor has not signed the manifest yet.", code="not_signed")
-        site = site or (line.manifest.from_site if batch.status != BatchStatus.IN_TRANSIT else None)
-    elif role == "receiver":
-        if site is not None and site.pk != line.manifest.to_site_id:
-            raise AppError.field("site", "This is not the manifest's destination site.", code="wrong_site")
-        site = line.manifest.to_site
-    elif act.action in ("dropoff",) and line is not None:
-        site = site or line.manifest.to_site
-    elif site is None and batch.status != BatchStatus.IN_TRANSIT:
-        site = batch.current_site
-    flags, data = [], {"action": act.action, **(act.data or {})}
-    if act.device_id:
-        data["device_id"] = act.device_id
-    if act.reason:
-        data["reason"] = act.reason
-    distance = _off_site(site, act.location)
-    if distance is not None:
-        data["distance_m"] = round(distance, 1)
-        if distance > settings.GEOFENCE_RADIUS_M:
-            flags.append("off_site")
-    if act.weight_kg is not None:
-        reference = batch.last_weight_kg or batch.quantity_kg
-        data["expected_kg"] = str(reference)
-        if abs(act.weight_kg - reference) > reference * Decimal(settings.WEIGHT_TOLERANCE_PCT) / 100:
-            flags.append("weight_mismatch")
-        batch.last_weight_kg = act.weight_kg
-    if line is not None:
-        data["manifest"] = line.manifest.number
-    _apply(batch, act, line, organisation, site)
-    if transition.target is not None:
-        batch.status = transition.target
-    batch.save(update_fields=["status", "holder", "current_site", "last_weight_kg", "updated_at"])
-    _party(batch, organisation)
-    return ledger_append(
-        events=[
-            NewEvent(
-                event_type=transition.event,
-                organisation=organisation,
-                event_time=act.event_time,
-                batch=batch,
-                user=act.user,
-                site=site,
-                location=act.location,
-                quantity_kg=act.weight_kg,
-                flags=flags,
-                data=data,
-            )
-        ]
-    )[0]
-
-
-def _apply(batch: Batch, act: Act, line: ManifestLine | None, organisation: Organisation, site: Site | None):
-    """Custody and manifest consequences of an action."""
-    now = timezone.now()
-    if act.action == "pickup":
-        manifest = line.manifest
-        # The carrier signs its part by scanning at pickup (once: compare-and-set, one query).
-        manifest.carriers.filter(organisation=organisation, signed_at__isnull=True).update(
-            signed_at=now, signed_by=act.user
-        )
-        if manifest.status == ManifestStatus.SEALED:
-            Manifest.objects.filter(pk=manifest.pk).update(status=ManifestStatus.IN_TRANSIT)
-        batch.holder, batch.current_site = organisation, None
-    elif act.action == "dropoff":
-        batch.current_site = site
-    elif act.action == "receive":
-        line.received_kg = act.weight_kg or batch.last_weight_kg or line.quantity_kg
-        line.save(update_fields=["received_kg"])
-        batch.holder, batch.current_site = organisation, site
-    elif act.action == "reject":
-        line.refused_kg = line.quantity_kg
-        line.refusal_reason = act.reason
-        line.save(update_fields=["refused_kg", "refusal_reason"])
-        batch.current_site = site
-
-
-@transaction.atomic
-def batch_act(*, code: str, act: Act) -> tuple[Batch, LedgerEntry]:
-    if act.action not in TRANSITIONS:
-        raise AppError.field("action", f"Unknown action {act.action!r}.")
-    act.event_time = event_time_check(act.event_time, "scanned_at")
-    batch = batch_get(code, lock=True)
-    entry = batch_transition(batch=batch, act=act)
-    return batch, entry
-
-
 # --- Consolidation, splitting, treatment -------------------------------------------------------
 
 
-def _lock_batches(codes: list[str], field: str) -> list[Batch]:
+def batches_lock(codes: list[str], field: str) -> list[Batch]:
     if len(set(codes)) != len(codes):
         raise AppError.field(field, _("A batch is listed twice."), code="duplicate")
     batches = [batch_get(code, field=f"{field}.{i}") for i, code in enumerate(codes)]
@@ -398,7 +202,7 @@ def batch_consolidate(
     if len(codes) < 2:
         raise AppError.field("batches", _("Consolidation needs at least two batches."))
     event_time = event_time_check(event_time, "event_time")
-    parents = _lock_batches(codes, "batches")
+    parents = batches_lock(codes, "batches")
     membership_require(
         user=user, organisation=site.organisation, roles=(Role.SITE_OPERATOR, Role.RECYCLER), field="site"
     )
@@ -439,7 +243,7 @@ def batch_consolidate(
     )
     events = []
     for parent, weight in zip(parents, weights, strict=True):
-        transition = TRANSITIONS["consolidate"]
+        transition = TRANSITIONS[Action.CONSOLIDATE]
         if parent.status not in transition.sources:
             raise Conflict.field(
                 "batches",
@@ -463,7 +267,7 @@ def batch_consolidate(
                 data={"into": child.code},
             )
         )
-    _party(child, site.organisation)
+    batch_party_add(child, site.organisation)
     events.append(
         NewEvent(
             event_type="consolidated",
@@ -487,7 +291,7 @@ def batch_split(*, user, code: str, quantities: list[Decimal], event_time: datet
     event_time = event_time_check(event_time, "event_time")
     parent = batch_get(code, lock=True)
     membership_require(user=user, organisation=parent.holder, field="code")
-    transition = TRANSITIONS["split"]
+    transition = TRANSITIONS[Action.SPLIT]
     if parent.status not in transition.sources:
         raise Conflict.field(
             "code",
@@ -586,9 +390,11 @@ def batch_treat(
             % {"operation": operation, "name": site.name},
             code="not_permitted",
         )
+    from waste.services.transitions import Act, batch_transition  # it imports this module's checks
+
     act = Act(
         user=user,
-        action="treat" if final else "treat_interim",
+        action=Action.TREAT if final else Action.TREAT_INTERIM,
         event_time=event_time,
         site=site,
         weight_kg=quantity_kg,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -48,6 +49,13 @@ def idempotent_call(*, user, scope: str, key: str | None, body, handler: Callabl
             IdempotencyRecord.objects.create(
                 user=user, scope=scope, key=key, request_hash=fingerprint, status_code=status, response=response
             )
+    except AppError:
+        # A concurrent retry with the same key may have committed while this one waited for its
+        # locks, and so been refused by what the first one did: the first answer stands.
+        existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
     except IntegrityError:
         # A concurrent retry with the same key committed first: its answer stands.
         existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
@@ -55,6 +63,106 @@ def idempotent_call(*, user, scope: str, key: str | None, body, handler: Callabl
             raise
         return _replay(existing, fingerprint)
     return status, response, False
+
+
+@dataclass
+class Keyed:
+    """One item of a batch of idempotent writes: its key and its request body."""
+
+    key: str
+    body: object
+    fingerprint: str = ""
+
+    def __post_init__(self):
+        self.fingerprint = request_fingerprint(self.body)
+
+
+@dataclass
+class Answer:
+    status: int  # HTTP-like: 2xx stored and replayed, 4xx refused and not stored
+    body: dict
+    replayed: bool = False
+    error: AppError | None = None
+
+
+def idempotent_many(
+    *, user, scope: str, items: list[Keyed], handler: Callable[[list[int]], list[Answer]], attempts: int = 3
+) -> list[Answer]:
+    """``idempotent_call`` for many keys at once, set-based: one read of the known keys, one insert
+    of the new answers, in the caller's transaction (``handler`` writes in it too).
+
+    ``handler`` gets the indexes of the items to run (first uses of keys not seen before) and answers
+    each. A key used twice in ``items`` answers like a retry; with another body, like a reused key.
+    If a concurrent call commits one of the keys first, the whole call runs again (up to ``attempts``),
+    so that its answer is replayed and nothing is written twice.
+    """
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return _many(user, scope, items, handler)
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _many(user, scope: str, items: list[Keyed], handler) -> list[Answer]:
+    known = {r.key: r for r in IdempotencyRecord.objects.filter(user=user, scope=scope, key__in={i.key for i in items})}
+    answers: list[Answer | None] = [None] * len(items)
+    first: dict[str, int] = {}
+    later: list[int] = []
+    for index, item in enumerate(items):
+        if item.key in known or item.key in first:
+            later.append(index)
+        else:
+            first[item.key] = index
+    for index, answer in zip(first.values(), handler(list(first.values())), strict=True):
+        answers[index] = answer
+    refused = {items[i].key: i for i in first.values() if answers[i].error is not None}
+    stored = set()
+    if refused:
+        # A concurrent call with the same keys may have committed while this one waited for its
+        # locks, and so been refused by what it did: its answers stand.
+        for record in IdempotencyRecord.objects.filter(user=user, scope=scope, key__in=refused):
+            index = refused[record.key]
+            try:
+                status, body, replayed = _replay(record, items[index].fingerprint)
+                answers[index] = Answer(status=status, body=body, replayed=replayed)
+            except AppError as exc:
+                answers[index] = Answer(status=exc.status, body={}, error=exc)
+            stored.add(record.key)
+    records = [
+        IdempotencyRecord(
+            user=user,
+            scope=scope,
+            key=items[i].key,
+            request_hash=items[i].fingerprint,
+            status_code=answers[i].status,
+            response=answers[i].body,
+        )
+        for key, i in first.items()
+        if answers[i].status < 300 and key not in stored
+    ]
+    IdempotencyRecord.objects.bulk_create(records, batch_size=1000)
+    for index in later:
+        item = items[index]
+        record = known.get(item.key)
+        if record is None:
+            earlier = first[item.key]
+            if answers[earlier].error is not None and items[earlier].fingerprint == item.fingerprint:
+                answers[index] = answers[earlier]  # the same refused request: the same refusal
+                continue
+            record = IdempotencyRecord(
+                request_hash=items[earlier].fingerprint,
+                status_code=answers[earlier].status,
+                response=answers[earlier].body,
+            )
+        try:
+            status, body, replayed = _replay(record, item.fingerprint)
+            answers[index] = Answer(status=status, body=body, replayed=replayed and status < 300)
+        except AppError as exc:
+            answers[index] = Answer(status=exc.status, body={}, error=exc)
+    return answers
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str):

@@ -49,6 +49,8 @@ def ledger_append(*, events: list[NewEvent]) -> list[LedgerEntry]:
     """Appends events in order. Locks only the head rows of the shards touched, in shard order."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_append must run inside the caller's transaction")
+    if not events:
+        return []
     shards = [ledger.shard_of(_key(e), settings.LEDGER_SHARDS) for e in events]
     wanted = sorted(set(shards))
     heads = _heads_locked(wanted)
@@ -83,14 +85,11 @@ def ledger_append(*, events: list[NewEvent]) -> list[LedgerEntry]:
         heads[shard] = (entry.seq, entry.hash)
         entries.append(entry)
         rows.append(_row(entry, location))
-    for entry, pk in zip(entries, _insert(rows), strict=True):
-        entry.pk = pk
+    ids = _insert(rows)
+    for entry in entries:
+        entry.pk = ids[(entry.shard, entry.seq)]
         entry._state.adding = False
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE waste_ledgerhead SET seq = %s, hash = %s WHERE shard = %s",
-            [(seq, digest, shard) for shard, (seq, digest) in sorted(heads.items())],
-        )
+    _heads_update(heads)
     return entries
 
 
@@ -148,26 +147,43 @@ def _row(entry: LedgerEntry, location) -> tuple:
     )
 
 
-def _insert(rows: list[tuple]) -> list[int]:
-    """Raw multi-row insert: the ORM's bulk_create spends more time preparing rows than the database
-    spends storing them, and this is the hot path of every scan."""
+INSERT_CHUNK = 1000  # rows per INSERT: 17 parameters each, well inside PostgreSQL's and SQLite's limits
+
+
+def _insert(rows: list[tuple]) -> dict[tuple[int, int], int]:
+    """Raw multi-row INSERT, one statement per thousand entries, any number of shards: the ORM's
+    bulk_create spends more time preparing rows than the database spends storing them, and this is
+    the hot path of every scan. Answers {(shard, seq): id}; (shard, seq) is unique, so the ids do
+    not depend on the order in which the database returns them."""
     geometry = "ST_GeomFromText(%s, 4326)" if connection.vendor == "postgresql" else "GeomFromText(%s, 4326)"
-    placeholders = ", ".join(["%s"] * (len(INSERT_COLUMNS) - 1) + [geometry])
-    sql = f"INSERT INTO waste_ledgerentry ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})"
-    ids = []
+    one = "(" + ", ".join(["%s"] * (len(INSERT_COLUMNS) - 1) + [geometry]) + ")"
+    ids = {}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # psycopg 3: one pipelined round trip for all rows, ids returned
-            raw.executemany(sql + " RETURNING id", rows, returning=True)
-            while True:
-                ids.append(raw.fetchone()[0])
-                if not raw.nextset():
-                    break
-        else:
-            for row in rows:
-                cursor.execute(sql, row)
-                ids.append(cursor.lastrowid)
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            cursor.execute(
+                f"INSERT INTO waste_ledgerentry ({', '.join(INSERT_COLUMNS)}) VALUES {', '.join([one] * len(chunk))}"
+                " RETURNING id, shard, seq",
+                [value for row in chunk for value in row],
+            )
+            ids.update({(shard, seq): pk for pk, shard, seq in cursor.fetchall()})
     return ids
+
+
+def _heads_update(heads: dict[int, tuple[int, str]]) -> None:
+    """Every touched shard's new head in one UPDATE (CASE rather than UPDATE ... FROM (VALUES ...),
+    which SQLite cannot alias)."""
+    shards = sorted(heads)
+    seq_cases = " ".join(["WHEN %s THEN %s"] * len(shards))
+    hash_cases = " ".join(["WHEN %s THEN %s"] * len(shards))
+    params = [v for s in shards for v in (s, heads[s][0])] + [v for s in shards for v in (s, heads[s][1])]
+    params += shards
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE waste_ledgerhead SET seq = CASE shard {seq_cases} END, hash = CASE shard {hash_cases} END"
+            f" WHERE shard IN ({', '.join(['%s'] * len(shards))})",
+            params,
+        )
 
 
 def entry_fields(entry: LedgerEntry) -> list[str]:

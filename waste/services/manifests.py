@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from waste.errors import AppError, Conflict, NotFound
-from waste.lifecycle import TRANSITIONS
+from waste.errors import AppError, Conflict
+from waste.lifecycle import TRANSITIONS, Action
 from waste.models import (
     RECEIVING_KINDS,
     Batch,
@@ -27,8 +27,10 @@ from waste.models import (
     Site,
 )
 from waste.permissions import membership_require
-from waste.services.batches import Act, _lock_batches, batch_transition, permit_check
+from waste.selectors.manifests import manifest_current
+from waste.services.batches import batches_lock, permit_check
 from waste.services.ledger import NewEvent, ledger_append
+from waste.services.transitions import Act, batch_transition
 
 
 def working_days_after(day: datetime.date, days: int) -> datetime.date:
@@ -45,15 +47,6 @@ def manifest_number_next(*, year: int, area_code: str) -> str:
     serial.last += 1
     serial.save(update_fields=["last"])
     return f"{year:04d}{area_code}{serial.last:06d}"
-
-
-def manifest_current(number: str, *, lock: bool = False) -> Manifest:
-    # of=("self",): the reverse one-to-one (correction) is an outer join, which PostgreSQL cannot lock.
-    queryset = Manifest.objects.select_for_update(of=("self",)) if lock else Manifest.objects
-    manifest = queryset.filter(number=number, correction__isnull=True).order_by("-version").first()
-    if manifest is None:
-        raise NotFound.field("number", _("No manifest with this number."), code="unknown_manifest")
-    return manifest
 
 
 @transaction.atomic
@@ -79,7 +72,7 @@ def manifest_create(
             )
     if not batches:
         raise AppError.field("batches", _("A manifest lists at least one batch."))
-    locked = _lock_batches(batches, "batches")
+    locked = batches_lock(batches, "batches")
     today = timezone.localdate()
     for i, batch in enumerate(locked):
         field = f"batches.{i}"
@@ -89,7 +82,7 @@ def manifest_create(
                 _("%(code)s is not held at %(name)s.") % {"code": batch.code, "name": from_site.name},
                 code="not_here",
             )
-        if batch.status not in TRANSITIONS["pickup"].sources or batch.status == BatchStatus.IN_TRANSIT:
+        if batch.status not in TRANSITIONS[Action.PICKUP].sources or batch.status == BatchStatus.IN_TRANSIT:
             raise Conflict.field(
                 field,
                 _("%(code)s cannot be shipped while %(lower)s.")
@@ -277,22 +270,22 @@ def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: lis
         received = item.get("received_kg")
         received = Decimal(received) if received is not None else (line.received_kg or line.quantity_kg - refused)
         if refused == line.quantity_kg:
-            if batch.status in TRANSITIONS["reject"].sources:
+            if batch.status in TRANSITIONS[Action.REJECT].sources:
                 batch_transition(
                     batch=batch,
                     act=Act(
                         user=user,
-                        action="reject",
+                        action=Action.REJECT,
                         event_time=now,
                         organisation=manifest.receiver,
                         reason=item.get("reason", "refused at receipt"),
                     ),
                 )
-        elif batch.status in TRANSITIONS["receive"].sources:
+        elif batch.status in TRANSITIONS[Action.RECEIVE].sources:
             batch_transition(
                 batch=batch,
                 act=Act(
-                    user=user, action="receive", event_time=now, organisation=manifest.receiver, weight_kg=received
+                    user=user, action=Action.RECEIVE, event_time=now, organisation=manifest.receiver, weight_kg=received
                 ),
             )
         ManifestLine.objects.filter(pk=line.pk).update(

@@ -18,7 +18,7 @@ from waste.codes import batch_code_new
 from waste.errors import AppError
 from waste.models import Batch, BatchLink, BatchStatus, LinkKind, Site
 from waste.selectors.catalogs import catalog_entry_lookup
-from waste.services.batches import WASTE_CATALOGS, _party
+from waste.services.batches import WASTE_CATALOGS, batch_party_add
 from waste.services.ledger import NewEvent, ledger_append
 
 LINK_KINDS = {"secondary": LinkKind.OUTPUT, "residue": LinkKind.RESIDUE}
@@ -86,7 +86,7 @@ def batch_outputs_create(
             last_weight_kg=spec.quantity_kg,
         )
         BatchLink.objects.create(parent=parent, child=child, kind=LINK_KINDS[spec.kind], quantity_kg=spec.quantity_kg)
-        _party(child, organisation)
+        batch_party_add(child, organisation)
         children.append(child)
         events.append(
             NewEvent(

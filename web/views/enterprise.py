@@ -98,7 +98,15 @@ def batches(request):
             "tabs": tabs,
             "form": form,
             "page": page,
-            "columns": [_("Pick"), _("Batch"), _("Waste"), _("Quantity (kg)"), _("Status"), _("Site"), _("Generated at")],
+            "columns": [
+                _("Pick"),
+                _("Batch"),
+                _("Waste"),
+                _("Quantity (kg)"),
+                _("Status"),
+                _("Site"),
+                _("Generated at"),
+            ],
             "empty": BATCH_EMPTY[tab],
         },
     )

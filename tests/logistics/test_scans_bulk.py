@@ -1,0 +1,154 @@
+"""The set-based scan path: bulk uploads answered per item in a constant number of statements,
+single scans in a bounded one, and a scan written whole or not at all."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from logistics.services import scans as scan_services
+from logistics.services.scans import Scan, scan_record, scans_record
+from tests.conftest import client_for
+from tests.logistics.scan_helpers import pickup_item, shipment
+from tests.waste.chain_helpers import batch_new, counts
+from waste.models import Batch, LedgerEntry, Manifest, ManifestCarrier
+
+pytestmark = pytest.mark.django_db
+
+# Statements for one pickup through HTTP, 20 today: token (2), idempotency key, batch lock with its
+# site, manifest line with manifest and destination, carriers, memberships; batch update, party,
+# carrier signature, manifest status, shard head lock, entry insert, head update, trip stops;
+# idempotency record; and 4 savepoint statements that exist only because the test holds a transaction.
+SINGLE_PICKUP_MAX = 20
+# Statements for a bulk upload, whatever its size: the same 20 for 3, 120 or 1,000 scans.
+BULK_MAX = 20
+
+
+def bulk(client, scans):
+    response = client.post("/api/v1/scans/bulk/", {"scans": scans}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_it_counts_the_statements_of_a_single_pickup(city, catalogs, django_assert_max_num_queries):
+    [code], number = shipment(city, 1)
+    hauler = client_for(city.hauler)
+    body = pickup_item(city, code, "k")
+    del body["idempotency_key"]
+
+    with django_assert_max_num_queries(SINGLE_PICKUP_MAX):
+        response = hauler.post("/api/v1/scans/", body, format="json", HTTP_IDEMPOTENCY_KEY="single-1")
+
+    assert response.status_code == 201, response.json()
+    assert Batch.objects.get(code=code).carrier_id == city.hauler_org.pk
+    assert Manifest.objects.get(number=number).status == "in_transit"
+
+
+def test_it_applies_a_bulk_upload_in_the_same_statements_for_3_or_120_scans(
+    city, catalogs, django_assert_max_num_queries
+):
+    hauler = client_for(city.hauler)
+    statements = {}
+    for n in (3, 120):
+        codes, number = shipment(city, n)
+        scans = [pickup_item(city, code, f"{n}-{i}") for i, code in enumerate(codes)]
+
+        with django_assert_max_num_queries(BULK_MAX) as captured:
+            answer = bulk(hauler, scans)
+
+        statements[n] = len(captured)
+        assert answer["summary"] == {"created": n, "duplicate": 0, "rejected": 0}
+        assert set(Batch.objects.filter(code__in=codes).values_list("status", flat=True)) == {"in_transit"}
+        assert Manifest.objects.get(number=number).status == "in_transit"
+        assert ManifestCarrier.objects.get(manifest__number=number).signed_at is not None
+        assert LedgerEntry.objects.filter(batch_code__in=codes, event_type="picked_up").count() == n
+    assert statements[3] == statements[120]
+
+
+def test_it_answers_duplicate_keys_inside_one_upload_item_by_item(city, catalogs):
+    codes, _ = shipment(city, 2)
+    first = pickup_item(city, codes[0], "same")
+    scans = [
+        first,
+        dict(first),  # a device that queued the same scan twice
+        pickup_item(city, codes[1], "same"),  # the key reused for another scan
+    ]
+
+    answer = bulk(client_for(city.hauler), scans)
+
+    assert [r["status"] for r in answer["results"]] == ["created", "duplicate", "rejected"]
+    assert answer["results"][1]["event"]["event_id"] == answer["results"][0]["event"]["event_id"]
+    assert answer["results"][2]["error"]["code"] == "idempotency_key_reused"
+    assert LedgerEntry.objects.filter(event_type="picked_up").count() == 1
+
+
+def test_it_refuses_other_organisations_batches_item_by_item(city, catalogs):
+    codes, _ = shipment(city, 2)
+    theirs = batch_new(client_for(city.outsider), city.outsider_site)["code"]
+    scans = [
+        pickup_item(city, codes[0], "a"),
+        pickup_item(city, theirs, "b", minutes_ago=0),
+        pickup_item(city, codes[1], "c"),
+    ]
+
+    answer = bulk(client_for(city.hauler), scans)
+
+    assert [r["status"] for r in answer["results"]] == ["created", "rejected", "created"]
+    assert answer["results"][1]["error"]["code"] == "no_manifest"
+    assert Batch.objects.get(code=theirs).status == "generated"
+
+
+def test_it_applies_each_batch_in_device_time_order_and_refuses_only_what_cannot_be(city, catalogs):
+    codes, _ = shipment(city, 2)
+    at = city.transfer.location
+    dropoff = {
+        "code": codes[0],
+        "action": "dropoff",
+        "location": {"type": "Point", "coordinates": [at.x, at.y]},
+        "idempotency_key": "d",
+    }
+    scans = [
+        {**dropoff, "scanned_at": pickup_item(city, codes[0], "x", minutes_ago=1)["scanned_at"]},
+        pickup_item(city, codes[0], "p", minutes_ago=20),
+        # the second batch is dropped off before it was picked up: refused, and it blocks nothing
+        {
+            **dropoff,
+            "code": codes[1],
+            "idempotency_key": "d2",
+            "scanned_at": pickup_item(city, codes[1], "y", minutes_ago=30)["scanned_at"],
+        },
+        pickup_item(city, codes[1], "p2", minutes_ago=5),
+    ]
+
+    answer = bulk(client_for(city.hauler), scans)
+
+    assert [r["status"] for r in answer["results"]] == ["created", "created", "rejected", "created"]
+    assert answer["results"][2]["error"]["code"] == "not_allowed"
+    assert Batch.objects.get(code=codes[0]).status == "delivered"
+    assert Batch.objects.get(code=codes[1]).status == "in_transit"
+
+
+def test_it_writes_nothing_of_a_scan_whose_trip_stop_fails(city, catalogs, monkeypatch):
+    [code], _ = shipment(city, 1)
+    before = counts()
+
+    def broken(**kwargs):
+        raise RuntimeError("the trip-stop write failed")
+
+    monkeypatch.setattr(scan_services, "trip_stops_complete_for_pickups", broken)
+    at = city.generation_site.location
+    with pytest.raises(RuntimeError), transaction.atomic():  # the caller's transaction, as a request's
+        scan_record(
+            user=city.hauler,
+            scan=Scan(code=code, action="pickup", event_time=Batch.objects.get(code=code).generated_at, location=at),
+        )
+
+    assert counts() == before
+    assert Batch.objects.get(code=code).status == "generated"
+    assert ManifestCarrier.objects.get(manifest__lines__batch__code=code).signed_at is None
+
+
+def test_it_refuses_more_than_1000_scans_in_the_service_too(city):
+    with pytest.raises(Exception) as refused:
+        scans_record(user=city.hauler, scans=[Scan(code="x", action="pickup", event_time=None)] * 1001)
+    assert "scans" in refused.value.fields
