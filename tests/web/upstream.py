@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from tests.waste.test_chain_e2e import permit
 from waste.models import Batch
-from waste.services.batches import Act, batch_act, batch_create
+from waste.services.batches import batch_create
 from waste.services.manifests import manifest_create, manifest_sign
+from waste.services.transitions import Act, batch_act
 
 OIL = "900-249-08"  # HW08: hazardous, traits T and I
 
