@@ -201,6 +201,17 @@ def codes_canonical(*, codes: list[str], on: date, field: str = "codes") -> list
     return out
 
 
+def _capacity_check(*, period_start: date, period_end: date, capacity_kg: Decimal) -> None:
+    if period_end < period_start:
+        raise AppError.field("period_end", _("Ends before the period starts."))
+    if capacity_kg <= 0 or capacity_kg > MAX_CAPACITY_KG:
+        raise AppError.field(
+            "capacity_kg",
+            _("Must be greater than zero and at most %(max_capacity_kg)s kg.")
+            % {"max_capacity_kg": format(MAX_CAPACITY_KG, ",")},
+        )
+
+
 @transaction.atomic
 def capacity_create(
     *,
@@ -215,14 +226,7 @@ def capacity_create(
     membership_require(user=user, organisation=site.organisation, roles=CAPACITY_ROLES, field="site")
     if not site.active:
         raise AppError.field("site", _("This site is not active."))
-    if period_end < period_start:
-        raise AppError.field("period_end", _("Ends before the period starts."))
-    if capacity_kg <= 0 or capacity_kg > MAX_CAPACITY_KG:
-        raise AppError.field(
-            "capacity_kg",
-            _("Must be greater than zero and at most %(max_capacity_kg)s kg.")
-            % {"max_capacity_kg": format(MAX_CAPACITY_KG, ",")},
-        )
+    _capacity_check(period_start=period_start, period_end=period_end, capacity_kg=capacity_kg)
     return RecyclerCapacity.objects.create(
         organisation=site.organisation,
         site=site,
@@ -251,15 +255,14 @@ def capacity_update(
     capacity = RecyclerCapacity.objects.select_for_update().select_related("site", "organisation")
     capacity = capacity.filter(pk=capacity_id).first()
     if capacity is None or (not user.is_superuser and capacity.organisation_id not in user_organisation_ids(user)):
-        raise NotFound.field("capacity", "No such capacity of your organisation.", code="unknown_capacity")
+        raise NotFound.field("capacity", _("No such capacity of your organisation."), code="unknown_capacity")
     membership_require(user=user, organisation=capacity.organisation, roles=CAPACITY_ROLES, field="capacity")
-    if period_end < period_start:
-        raise AppError.field("period_end", "Ends before the period starts.")
-    if capacity_kg <= 0 or capacity_kg > MAX_CAPACITY_KG:
-        raise AppError.field("capacity_kg", f"Must be greater than zero and at most {MAX_CAPACITY_KG:,} kg.")
+    _capacity_check(period_start=period_start, period_end=period_end, capacity_kg=capacity_kg)
     if capacity_kg < capacity.booked_kg:
         raise AppError.field(
-            "capacity_kg", f"{capacity.booked_kg} kg are already booked on this capacity.", code="below_booked"
+            "capacity_kg",
+            _("%(booked)s kg are already booked on this capacity.") % {"booked": capacity.booked_kg},
+            code="below_booked",
         )
     capacity.codes = codes_canonical(codes=codes, on=period_start)
     capacity.period_start, capacity.period_end = period_start, period_end

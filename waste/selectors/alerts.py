@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from waste.errors import AppError, NotFound
 from waste.models import Alert, Membership
 from waste.scoping import visible_to
@@ -16,7 +18,7 @@ def alert_get_for_change(*, user, alert_id: int) -> Alert:
     """An alert the user sees and may acknowledge or resolve (viewers may not): else 404/403."""
     alert = visible_to(Alert.objects.filter(pk=alert_id), user).first()
     if alert is None:
-        raise NotFound("No such alert.", code="not_found")
+        raise NotFound(_("No such alert."), code="not_found")
     if not user.is_superuser and not Membership.objects.filter(user=user).exclude(role="viewer").exists():
-        raise AppError("Viewers cannot change alerts.", code="read_only", status=403)
+        raise AppError(_("Viewers cannot change alerts."), code="read_only", status=403)
     return alert

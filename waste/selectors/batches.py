@@ -79,12 +79,9 @@ def batch_list(*, user):
 
 def batch_visible_get(*, user, code: str) -> Batch:
     """The batch with ``code`` the user may see; a malformed code is a 400, an invisible one a 404."""
-    canonical = batch_code_normalise(code)
-    if not batch_code_valid(canonical):
-        raise AppError.field("code", "Not a batch code, or its check character is wrong.", code="invalid_code")
-    batch = batch_list(user=user).filter(code=canonical).first()
+    batch = batch_list(user=user).filter(code=batch_code_check(code)).first()
     if batch is None:
-        raise NotFound.field("code", "No batch with this code.", code="not_found")
+        raise NotFound.field("code", _("No batch with this code."), code="not_found")
     return batch
 
 
@@ -92,12 +89,9 @@ def batch_list_by_codes(*, user, codes: list[str], field: str = "batches") -> li
     """The visible batches named by ``codes``, in order; the first bad one is refused under ``field.i``."""
     batches = []
     for i, code in enumerate(codes):
-        canonical = batch_code_normalise(code)
-        if not batch_code_valid(canonical):
-            raise AppError.field(f"{field}.{i}", "Not a batch code, or its check character is wrong.")
-        batch = batch_list(user=user).filter(code=canonical).first()
+        batch = batch_list(user=user).filter(code=batch_code_check(code, field=f"{field}.{i}")).first()
         if batch is None:
-            raise AppError.field(f"{field}.{i}", "No batch with this code.", code="unknown_batch", status=404)
+            raise AppError.field(f"{field}.{i}", _("No batch with this code."), code="unknown_batch", status=404)
         batches.append(batch)
     return batches
 

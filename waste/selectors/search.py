@@ -4,6 +4,7 @@ unified social credit code. Every result is scoped by ``visible_to``: what a use
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from waste.codes import batch_code_normalise
 from waste.errors import NotFound
@@ -18,7 +19,7 @@ MAX_RESULTS = 20
 def organisation_get(*, user, organisation_id: int) -> Organisation:
     organisation = visible_to(Organisation.objects.filter(pk=organisation_id), user).first()
     if organisation is None:
-        raise NotFound("No such organisation.", code="unknown_organisation")
+        raise NotFound(_("No such organisation."), code="unknown_organisation")
     return organisation
 
 
