@@ -134,6 +134,7 @@ BATCH_COLUMNS = (
     "status",
     "current_site_id",
     "holder_id",
+    "carrier_id",
     "last_weight_kg",
     "final_operation",
     "generated_at",
@@ -184,6 +185,7 @@ class Year:
                 status,
                 current.pk if current else None,
                 holder.pk,
+                None,  # carrier: only while in transit
                 weight,
                 op,
                 when,
@@ -258,7 +260,7 @@ class Year:
                 self._event(pickup - datetime.timedelta(minutes=30), bid, "released", org, site, kg)
             self._event(pickup, bid, "picked_up", hauler, site, None, {"manifest": f"B{bid}"})
             if fate < 0.09:  # vanished: picked up, never received
-                self._set(bid, status="in_transit", current_site_id=None, holder_id=hauler.pk)
+                self._set(bid, status="in_transit", current_site_id=None, holder_id=hauler.pk, carrier_id=hauler.pk)
                 self._fate(stream, float(kg), "dumped" if pickup < self.vanished_before else "stored", cohort)
                 continue
             via = stream == "hazardous" and fate < 0.25
@@ -269,7 +271,12 @@ class Year:
                 weight = (kg * Decimal(rng.uniform(0.97, 1.02))).quantize(KG)
             self._event(received, bid, "received", to.organisation, to, weight)
             self._set(
-                bid, status="received", current_site_id=to.pk, holder_id=to.organisation.pk, last_weight_kg=weight
+                bid,
+                status="received",
+                current_site_id=to.pk,
+                holder_id=to.organisation.pk,
+                carrier_id=None,
+                last_weight_kg=weight,
             )
             w = weight or kg
             if via:
