@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from waste.demo import DEMO_PASSWORD
-from waste.models import Jurisdiction, Membership, Organisation, Permit, Site
+from recycling.models import BatchOffer
+from waste.demo import DEMO_PASSWORD, OIL_NEW
+from waste.models import Alert, Batch, Jurisdiction, Manifest, Membership, Organisation, Permit, Site
 
 DEMO_USERS = ["enterprise", "hauler", "station", "recycler", "regulator"]
 
@@ -182,3 +183,23 @@ def test_it_gives_the_regulator_alerts_manifests_and_this_year_s_indicators(demo
     )
     assert result["indicators"]["generation_intensity"]["numerator_t"] > 0
     assert result["indicators"]["hazardous_utilisation_disposal_rate"]["numerator_kg"] > 0
+
+
+@pytest.mark.parametrize(
+    "username, landing, shown",
+    [
+        ("enterprise", "/enterprise/", lambda: Batch.objects.get(description=OIL_NEW).code),
+        ("station", "/site/", lambda: Manifest.objects.get(status="in_transit").number),
+        ("recycler", "/recycler/", lambda: BatchOffer.objects.get(status="open").batch.code),
+        ("regulator", "/regulator/", lambda: Alert.objects.get().batch.code),
+    ],
+)
+def test_it_lands_every_demo_user_on_a_page_with_work(demo, username, landing, shown):
+    from django.test import Client
+
+    client = Client()
+
+    response = client.post("/login/", {"username": username, "password": DEMO_PASSWORD}, follow=True)
+
+    assert response.redirect_chain[-1][0] == landing
+    assert shown() in response.content.decode()
