@@ -1,11 +1,15 @@
-"""The demo recycler's published capacities (called through RecyclingConfig.seed_demo). Idempotent."""
+"""The demo recycler's published capacities and an open offer they match (called through
+RecyclingConfig.seed_demo). Idempotent."""
 
 from __future__ import annotations
 
 import datetime
 from decimal import Decimal
 
-from recycling.models import RecyclerCapacity
+from recycling.models import BatchOffer, RecyclerCapacity
+from recycling.services import offer_create
+from waste.demo import OIL_OFFERED
+from waste.models import Batch
 
 # (codes, capacity kg this year, price CNY/t paid to the generator; negative = gate fee)
 RENEW_CAPACITIES = [
@@ -16,6 +20,19 @@ RENEW_CAPACITIES = [
 
 
 def seed_demo(city) -> None:
+    _capacities(city)
+    _offer(city)
+
+
+def _offer(city) -> None:
+    """Haihe Machinery offers its stored hydraulic oil (HW08) on the market, which the HW08 capacity matches."""
+    batch = Batch.objects.filter(origin_site=city.sites["haihe_plant"], description=OIL_OFFERED).first()
+    if batch is None or BatchOffer.objects.filter(batch=batch).exists():
+        return
+    offer_create(user=city.users["enterprise"], code=batch.code)
+
+
+def _capacities(city) -> None:
     renew, plant = city.organisations["renew"], city.sites["renew_plant"]
     if RecyclerCapacity.objects.filter(organisation=renew, site=plant).exists():
         return

@@ -13,10 +13,13 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon
 from django.db import transaction
+from django.utils import timezone
 from stdnum.cn import uscc
 
 from waste.geo import bbox_polygon, point
+from waste.lifecycle import Action
 from waste.models import (
+    Batch,
     IdScheme,
     Jurisdiction,
     MemberRole,
@@ -246,9 +249,106 @@ def seed_demo_city() -> DemoCity:
             district_code=code,
             defaults={"name": name, "area": MultiPolygon(bbox_polygon(*area))},
         )
+    _activity(city)
     # Other apps add their part (vehicles, recycler offers, ...) without waste importing them.
     for config in apps.get_app_configs():
         hook = getattr(config, "seed_demo", None)
         if callable(hook):
             hook(city)
+    # The early-warning rules run once over what the city did, as the periodic task would.
+    from waste.alerts.services import alerts_scan
+
+    alerts_scan()
     return city
+
+
+# --- A living city: batches and manifests in every state, made through the services ------------------
+
+OIL = "900-249-08"  # HW08 waste mineral oil
+RAGS = "900-041-49"  # HW49 oily packaging and absorbents
+# Batch descriptions people read; the first one also marks that the activity has been seeded.
+OIL_NEW = "数控车间废矿物油 Waste oil from the CNC shop"
+RAGS_STORED = "含油抹布和废油桶 Oily rags and empty oil drums"
+OIL_OFFERED = "液压站换油废油 Spent hydraulic oil, offered to recyclers"
+OIL_SEALED = "齿轮箱废油 Gearbox oil awaiting collection"
+OIL_ON_ROAD = "淬火油 Spent quenching oil"
+RAGS_ON_ROAD = "含油手套和滤芯 Oily gloves and filters"
+OIL_TREATED = "切削废油 Waste cutting oil, re-refined"
+RAGS_OLD = "旧仓库清理的含油废物 Oily waste from the old store clear-out"
+OIL_AT_STATION = "空压机废油 Compressor oil"
+# A hazardous batch held this many days since generation: within 30 days of the 365-day legal limit.
+NEAR_LIMIT_DAYS = 340
+
+
+def _ago(days: int, hours: int = 0) -> datetime.datetime:
+    """``days`` ago, but not before this year began, so that the year's indicators count it."""
+    now = timezone.now()
+    start = timezone.make_aware(datetime.datetime(timezone.localdate(now).year, 1, 1, 0, 30))
+    return max(now - datetime.timedelta(days=days, hours=hours), min(start, now - datetime.timedelta(minutes=30)))
+
+
+def _activity(city: DemoCity) -> None:
+    """Haihe Machinery's batches across the lifecycle, one manifest on the road to the Dongli transfer
+    station, stock at the station (one hazardous batch near the storage limit), and one batch re-refined
+    at the recycling plant. Everything goes through the services, so the ledger verifies."""
+    from waste.services.batches import batch_create, batch_treat
+    from waste.services.catalogs import catalogs_load_shipped
+    from waste.services.manifests import manifest_create, manifest_sign
+    from waste.services.transitions import Act, batch_act
+
+    plant, station, recycler_plant = city.sites["haihe_plant"], city.sites["ts_dongli"], city.sites["renew_plant"]
+    if Batch.objects.filter(origin_site=plant, description=OIL_NEW).exists():
+        return
+    catalogs_load_shipped()  # the waste codes the batches use; loaded versions are left alone
+    enterprise, hauler = city.users["enterprise"], city.users["hauler"]
+    station_user, recycler = city.users["station"], city.users["recycler"]
+    carrier = city.organisations["jinhuan"]
+
+    def made(code: str, kg: str, description: str, at: datetime.datetime, form: str = "liquid") -> str:
+        batch = batch_create(
+            user=enterprise,
+            site=plant,
+            waste_code=code,
+            quantity_kg=Decimal(kg),
+            description=description,
+            physical_form=form,
+            generated_at=at,
+        )
+        return batch.code
+
+    def shipped(codes: list[str], to_site: Site, *, picked_up: bool = True) -> str:
+        manifest = manifest_create(user=enterprise, from_site=plant, to_site=to_site, carriers=[carrier], batches=codes)
+        manifest_sign(user=enterprise, number=manifest.number, role="consignor")
+        if picked_up:  # the carrier signs its part by scanning each batch at pickup
+            for code in codes:
+                batch_act(code=code, act=Act(user=hauler, action=Action.PICKUP, event_time=timezone.now()))
+        return manifest.number
+
+    # The enterprise's own stock: just generated, stored, and one stored batch offered to recyclers.
+    made(OIL, "180", OIL_NEW, _ago(0, hours=3))
+    rags = made(RAGS, "95", RAGS_STORED, _ago(12), form="solid")
+    batch_act(code=rags, act=Act(user=enterprise, action=Action.STORE_IN, event_time=_ago(11), site=plant))
+    offered = made(OIL, "420", OIL_OFFERED, _ago(20))
+    batch_act(code=offered, act=Act(user=enterprise, action=Action.STORE_IN, event_time=_ago(19), site=plant))
+    # Signed by the consignor, waiting for the carrier.
+    shipped([made(OIL, "260", OIL_SEALED, _ago(6))], station, picked_up=False)
+    # On the road to the Dongli transfer station: the station has it to receive.
+    shipped([made(OIL, "350", OIL_ON_ROAD, _ago(4)), made(RAGS, "60", RAGS_ON_ROAD, _ago(4), form="solid")], station)
+    # Received and re-refined (R9) at the recycling plant: its trace ends in a fate.
+    treated = made(OIL, "500", OIL_TREATED, _ago(30))
+    number = shipped([treated], recycler_plant)
+    manifest_sign(user=recycler, number=number, role="receiver", decision="accept")
+    batch_treat(user=recycler, code=treated, operation="R9")
+    # Stock at the station: an old hazardous batch, weighed 12 % light at the gate (a weight-mismatch
+    # alert), stored near the legal limit; and an oil batch received today.
+    old = made(RAGS, "250", RAGS_OLD, timezone.now() - datetime.timedelta(days=NEAR_LIMIT_DAYS), form="solid")
+    fresh = made(OIL, "300", OIL_AT_STATION, _ago(8))
+    number = shipped([old, fresh], station)
+    manifest_sign(
+        user=station_user,
+        number=number,
+        role="receiver",
+        decision="accept",
+        lines=[{"batch": old, "received_kg": "220"}],
+    )
+    batch_act(code=old, act=Act(user=station_user, action=Action.STORE_IN, event_time=timezone.now(), site=station))
