@@ -47,13 +47,13 @@ from waste.selectors.batches import batch_events, batch_list, batch_trace, batch
 from waste.selectors.manifests import manifest_list, manifest_visible_get
 from waste.selectors.parties import organisation_list
 from waste.selectors.search import organisation_get, search
-from waste.services.exports import export_link_token, export_request
+from waste.services.exports import export_request
 from waste.services.manifests import manifest_overdue
 from web.acting import acting_membership, role_required
-from web.components import job_progress, paginate
+from web.components import paginate
 from web.forms.regulator import ExportForm, IndicatorForm, SearchForm, VerifyForm
 from web.maps import SITE_KIND_COLOURS, feature, layer, map_config
-from web.views.frame import safe_next
+from web.views.frame import export_job_progress, safe_next
 
 ALERT_COLOUR = "#f97066"  # a light red halo: apart from the disposal sites' dark red
 JURISDICTION_COLOUR = "#1f7a4d"
@@ -677,18 +677,6 @@ def batches_page(request):
 # --- Exports and verification ------------------------------------------------------------------------
 
 
-def _export_progress(job: ExportJob):
-    result_url = ""
-    if job.status == "done":
-        result_url = reverse("export-download", kwargs={"pk": job.pk}) + f"?token={export_link_token(job=job)}"
-    return job_progress(
-        job,
-        poll_url=reverse("web:export-progress", kwargs={"pk": job.pk}),
-        result_url=result_url,
-        result_label=_("Download"),
-    )
-
-
 ERROR_FIELDS = {"from": "date_from", "to": "date_to"}
 
 
@@ -738,14 +726,14 @@ def exports(request):
             raise Http404
         jobs = jobs.exclude(pk=current.pk)  # shown (and polled) once, on top
     page = paginate(request, jobs)
-    rows = [{"job": job, "progress": _export_progress(job)} for job in page.object_list]
+    rows = [{"job": job, "progress": export_job_progress(job)} for job in page.object_list]
     return render(
         request,
         "web/regulator/exports.html",
         {
             "title": _("Exports"),
             "form": form,
-            "current": _export_progress(current) if current else None,
+            "current": export_job_progress(current) if current else None,
             "current_job": current,
             "page": page,
             "rows": rows,
