@@ -188,5 +188,5 @@ def drive_year(city, *, year: int | None = None, seed: int = 2026, batches_per_m
 def demo_year(catalogs):
     from waste.demo import seed_demo_city
 
-    city = seed_demo_city()
+    city = seed_demo_city(activity=False)
     return drive_year(city)

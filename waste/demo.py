@@ -191,7 +191,9 @@ def _user(username: str):
 
 
 @transaction.atomic
-def seed_demo_city() -> DemoCity:
+def seed_demo_city(*, activity: bool = True) -> DemoCity:
+    """The demo city; ``activity=False`` leaves out its batches, manifests and alerts (for a generated
+    year that must be the only waste in the city, as the indicator tests and benchmark need)."""
     city = DemoCity()
     for index, (key, name, roles, district, username) in enumerate(ORGANISATIONS, start=1):
         org, _ = Organisation.objects.get_or_create(
@@ -249,16 +251,18 @@ def seed_demo_city() -> DemoCity:
             district_code=code,
             defaults={"name": name, "area": MultiPolygon(bbox_polygon(*area))},
         )
-    _activity(city)
+    if activity:
+        _activity(city)
     # Other apps add their part (vehicles, recycler offers, ...) without waste importing them.
     for config in apps.get_app_configs():
         hook = getattr(config, "seed_demo", None)
         if callable(hook):
             hook(city)
     # The early-warning rules run once over what the city did, as the periodic task would.
-    from waste.alerts.services import alerts_scan
+    if activity:
+        from waste.alerts.services import alerts_scan
 
-    alerts_scan()
+        alerts_scan()
     return city
 
 

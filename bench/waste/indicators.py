@@ -514,7 +514,7 @@ def run_indicators_bench(
         from waste.services.catalogs import catalogs_load_shipped
 
         catalogs_load_shipped()
-        city = seed_demo_city()
+        city = seed_demo_city(activity=False)
         from waste.models import IndicatorInput
 
         # The city's industrial value added, as tests/year.py gives it (the intensity's denominator).

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from logistics.models import RoutePlan, Trip
+from tests.web.helpers import map_drawn
 from waste.demo import DEMO_PASSWORD, seed_demo_city
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -16,16 +17,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(tra
 def demo(transactional_db, catalogs, settings):
     settings.ROUTING_SOLVER_SECONDS = 1  # stored in the plan's request, read by the worker
     return seed_demo_city()
-
-
-def map_drawn(page, timeout_ms: int = 15_000) -> None:
-    """Until MapLibre has drawn everything. Polled from here: page.wait_for_function's repeated
-    evaluation is refused by the product's CSP (no 'unsafe-eval'), page.evaluate is not."""
-    waited = 0
-    while not page.evaluate("document.querySelector('[data-map]')._map.loaded()"):
-        assert waited < timeout_ms, "the map did not finish drawing"
-        page.wait_for_timeout(100)
-        waited += 100
 
 
 def test_it_plans_todays_rounds_shows_them_on_the_map_and_dispatches(page, demo, celery_worker, login, shot):

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.template import engines
 from django.urls import include, path
 
+from tests.web.helpers import map_drawn
 from web import maps
 
 PAGE = """{% extends "web/base.html" %}
@@ -66,7 +67,7 @@ def test_it_draws_the_map_and_the_chart_under_the_csp(page, shot):
     page.goto(page.live_server_url + "/islands/")
     page.wait_for_selector("[data-map][data-loaded]")
     page.wait_for_selector("[data-chart][data-loaded]")
-    page.wait_for_function("document.querySelector('[data-map]')._map.loaded()")
+    map_drawn(page)
     x, y = page.evaluate(
         "(() => { const p = document.querySelector('[data-map]')._map.project([117.2, 39.1]); return [p.x, p.y]; })()"
     )
