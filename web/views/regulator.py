@@ -341,17 +341,27 @@ def district_choices(user) -> list[tuple[str, str]]:
     return [(code, f"{names[code]} ({code})" if code in names else code) for code in sorted(codes) if code]
 
 
-def rates_by_district_chart(result: dict, names: dict[str, str]) -> dict:
-    groups = result.get("groups", [])
-    districts = [names.get(g["key"], g["key"] or _("(no district)")) for g in groups]
+def _axis_chart(*, categories: list, y_axis: dict, series: list, top: int = 24, bottom: int = 56) -> dict:
+    """ECharts options for bars or lines over categories: no animation (screenshots and slow phones),
+    legend at the bottom, axis tooltip."""
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"type": "scroll", "bottom": 0},
-        "grid": {"left": 40, "right": 16, "top": 16, "bottom": 64, "containLabel": True},
-        "xAxis": {"type": "category", "data": districts},
-        "yAxis": {"type": "value", "name": "%", "max": 100},
-        "series": [
+        "grid": {"left": 40, "right": 16, "top": top, "bottom": bottom, "containLabel": True},
+        "xAxis": {"type": "category", "data": categories},
+        "yAxis": y_axis,
+        "series": series,
+    }
+
+
+def rates_by_district_chart(result: dict, names: dict[str, str]) -> dict:
+    groups = result.get("groups", [])
+    districts = [names.get(g["key"], g["key"] or _("(no district)")) for g in groups]
+    return _axis_chart(
+        categories=districts,
+        y_axis={"type": "value", "name": "%", "max": 100},
+        series=[
             {
                 "type": "bar",
                 "name": str(label),
@@ -359,7 +369,9 @@ def rates_by_district_chart(result: dict, names: dict[str, str]) -> dict:
             }
             for key, label in INDICATOR_LABELS.items()
         ],
-    }
+        top=16,
+        bottom=64,
+    )
 
 
 def time_series_charts(*, scope, date_from: datetime.date, date_to: datetime.date) -> tuple[dict, dict]:
@@ -369,14 +381,10 @@ def time_series_charts(*, scope, date_from: datetime.date, date_to: datetime.dat
         indicators.indicators_compute(scope=scope, date_from=first, date_to=last) for _label, first, last in buckets
     ]
     labels = [label for label, _first, _last in buckets]
-    generated = {
-        "animation": False,
-        "tooltip": {"trigger": "axis"},
-        "legend": {"type": "scroll", "bottom": 0},
-        "grid": {"left": 40, "right": 16, "top": 24, "bottom": 56, "containLabel": True},
-        "xAxis": {"type": "category", "data": labels},
-        "yAxis": {"type": "value", "name": _("t")},
-        "series": [
+    generated = _axis_chart(
+        categories=labels,
+        y_axis={"type": "value", "name": _("t")},
+        series=[
             {
                 "type": "bar",
                 "stack": "generated",
@@ -385,15 +393,11 @@ def time_series_charts(*, scope, date_from: datetime.date, date_to: datetime.dat
             }
             for stream, label in STREAM_LABELS.items()
         ],
-    }
-    rates = {
-        "animation": False,
-        "tooltip": {"trigger": "axis"},
-        "legend": {"type": "scroll", "bottom": 0},
-        "grid": {"left": 40, "right": 16, "top": 24, "bottom": 56, "containLabel": True},
-        "xAxis": {"type": "category", "data": labels},
-        "yAxis": {"type": "value", "name": "%", "max": 100},
-        "series": [
+    )
+    rates = _axis_chart(
+        categories=labels,
+        y_axis={"type": "value", "name": "%", "max": 100},
+        series=[
             {
                 "type": "line",
                 "connectNulls": False,
@@ -403,7 +407,7 @@ def time_series_charts(*, scope, date_from: datetime.date, date_to: datetime.dat
             }
             for key, label in INDICATOR_LABELS.items()
         ],
-    }
+    )
     return generated, rates
 
 
