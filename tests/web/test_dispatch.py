@@ -273,3 +273,16 @@ def test_it_lets_a_viewer_look_but_not_plan(city, fleet):
     response, delay = plan_post(client, date=TODAY.isoformat(), vehicles=[fleet["truck"].pk])
     assert response.status_code == 403 and 'class="brand"' in response.content.decode()
     assert not RoutePlan.objects.exists() and not delay.called
+
+
+def test_it_shows_a_plan_only_while_acting_for_its_hauler(city, fleet, rival):
+    # A member of two haulers: acting for the city hauler, the rival's plan is not reachable by URL.
+    MembershipFactory(user=city.hauler, organisation=rival["org"], role=MemberRole.ADMIN)
+    client = logged_in(city.hauler)
+    client.post(reverse("web:acting-org"), {"organisation": city.hauler_org.pk})
+    plan = rival["plan"]
+    assert client.get(reverse("web:dispatch-plan", args=[plan.pk])).status_code == 404
+    assert client.post(reverse("web:dispatch-plan-dispatch", args=[plan.pk]), {}).status_code == 404
+    assert not Trip.objects.exists()
+    client.post(reverse("web:acting-org"), {"organisation": rival["org"].pk})
+    assert client.get(reverse("web:dispatch-plan", args=[plan.pk])).status_code == 200

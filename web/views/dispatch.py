@@ -22,7 +22,7 @@ from logistics import selectors
 from logistics.models import PickupStatus, PlanStatus, StopKind, WasteClass
 from logistics.services.plans import plan_request
 from logistics.services.trips import plan_dispatch
-from waste.errors import AppError, Conflict
+from waste.errors import AppError, Conflict, NotFound
 from waste.models import Role
 from web.acting import acting_membership, acting_organisation, role_required
 from web.components import JobProgress, paginate
@@ -151,6 +151,16 @@ def plan_create(request):
 # --- One plan -----------------------------------------------------------------------------------
 
 
+def _acting_plan(request, pk: int):
+    """The plan, only when it belongs to the hauler the user acts for: a member of two haulers sees each
+    one's plans only while acting for it (another hauler's plan → NotFound → framed 404)."""
+    plan = selectors.plan_get(user=request.user, plan_id=pk)
+    organisation = acting_organisation(request)
+    if organisation is None or plan.hauler_id != organisation.pk:
+        raise NotFound(_("No such route plan."), code="not_found")
+    return plan
+
+
 def _plan_progress(plan) -> JobProgress:
     if plan.status == PlanStatus.QUEUED:
         step = _("Waiting for a worker")
@@ -266,7 +276,7 @@ def _plan_map(routes: list[dict], unassigned: list[dict]) -> dict:
 
 @role_required(Role.HAULER)
 def plan_detail(request, pk: int, dispatch_form: DispatchForm | None = None, status: int = 200):
-    plan = selectors.plan_get(user=request.user, plan_id=pk)  # another hauler's plan → NotFound → framed 404
+    plan = _acting_plan(request, pk)
     context = {
         "title": _("Plan of %(date)s") % {"date": plan.date.isoformat()},
         "plan": plan,
@@ -296,7 +306,7 @@ def plan_detail(request, pk: int, dispatch_form: DispatchForm | None = None, sta
 @role_required(Role.HAULER)
 def plan_progress(request, pk: int):
     """The progress partial, polled by htmx; once the plan is finished the page reloads to show it."""
-    plan = selectors.plan_get(user=request.user, plan_id=pk)
+    plan = _acting_plan(request, pk)
     response = render(request, "web/components/job_progress.html", {"job": _plan_progress(plan)})
     if plan.status in (PlanStatus.DONE, PlanStatus.FAILED) and request.htmx:
         response["HX-Refresh"] = "true"
@@ -306,7 +316,7 @@ def plan_progress(request, pk: int):
 @require_POST
 @role_required(Role.HAULER)
 def plan_dispatch_view(request, pk: int) -> HttpResponse:
-    plan = selectors.plan_get(user=request.user, plan_id=pk)
+    plan = _acting_plan(request, pk)
     if plan.status != PlanStatus.DONE:
         messages.error(request, _("Only a finished plan can be dispatched."))
         return redirect("web:dispatch-plan", pk=plan.pk)
