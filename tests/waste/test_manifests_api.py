@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from decimal import Decimal
 from types import SimpleNamespace
@@ -244,6 +245,24 @@ def test_it_records_a_partial_acceptance(city, parties):
     assert lines[refused]["refusal_reason"] == "leaking drum"
     assert Batch.objects.get(code=kept).status == "received"
     assert Batch.objects.get(code=refused).status == "rejected"
+
+
+def test_it_does_not_flag_the_refused_part_of_a_partial_acceptance_as_missing_weight(city, parties):
+    number, [code] = new_manifest(city, parties)
+    in_transit(city, parties, number, [code])
+
+    response = sign(
+        parties.operator,
+        number,
+        role="receiver",
+        decision="partial",
+        lines=[{"batch": code, "received_kg": "60.000", "refused_kg": "40.000", "reason": "mixed with soil"}],
+    )
+
+    assert response.status_code == 200, response.json()
+    receipt = LedgerEntry.objects.filter(batch__code=code, event_type="received").get()
+    assert "weight_mismatch" not in receipt.flags
+    assert json.loads(receipt.data)["refused_kg"] == "40.000"
 
 
 def test_it_records_a_refusal(city, parties):

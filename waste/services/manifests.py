@@ -285,7 +285,12 @@ def _sign_receiver(manifest: Manifest, *, user, decision: str | None, lines: lis
             batch_transition(
                 batch=batch,
                 act=Act(
-                    user=user, action=Action.RECEIVE, event_time=now, organisation=manifest.receiver, weight_kg=received
+                    user=user,
+                    action=Action.RECEIVE,
+                    event_time=now,
+                    organisation=manifest.receiver,
+                    weight_kg=received,
+                    data={"refused_kg": str(refused)} if refused else None,
                 ),
             )
         ManifestLine.objects.filter(pk=line.pk).update(

@@ -198,7 +198,9 @@ def _decide(ctx: _Context, batch: Batch, act: Act) -> _Plan:
     if act.weight_kg is not None:
         reference = batch.last_weight_kg or batch.quantity_kg
         data["expected_kg"] = str(reference)
-        if abs(act.weight_kg - reference) > reference * Decimal(settings.WEIGHT_TOLERANCE_PCT) / 100:
+        # A partial acceptance weighs what is kept; the part refused at the gate is not missing weight.
+        weighed = act.weight_kg + Decimal((act.data or {}).get("refused_kg") or 0)
+        if abs(weighed - reference) > reference * Decimal(settings.WEIGHT_TOLERANCE_PCT) / 100:
             flags.append("weight_mismatch")
     if line is not None:
         data["manifest"] = line.manifest.number
