@@ -122,6 +122,26 @@ if not DB_IS_POSTGIS:
     # SQLite: wait for the writer instead of failing at once when the worker holds the lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-spatialite.sqlite3")}
+# PostgreSQL runs with two roles (README, "Database roles and limits"): DATABASE_URL names the
+# application role the web, worker and beat processes use; DATABASE_OWNER_URL names the role that
+# owns the tables and runs `migrate` (and `flush`, `import_roads`). Same server and database, other role.
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
+DATABASE_OWNER: dict[str, str] | None = None
+DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
+if DATABASE_OWNER_URL:
+    _owner = dj_database_url.parse(DATABASE_OWNER_URL)
+    if not DB_IS_POSTGIS:
+        raise ImproperlyConfigured("DATABASE_OWNER_URL is for PostgreSQL; DATABASE_URL names another database engine")
+    _where = ("ENGINE", "HOST", "PORT", "NAME")
+    if any(_owner.get(k) != DATABASES["default"].get(k) for k in _where):
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same server and database as DATABASE_URL (only the role differs)"
+        )
+    if not _owner.get("USER") or _owner["USER"] == DATABASE_APP_ROLE:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the owner role, a different role from DATABASE_URL's application role"
+        )
+    DATABASE_OWNER = {"USER": _owner["USER"], "PASSWORD": _owner.get("PASSWORD", "")}
 SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
