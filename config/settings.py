@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "web.limits.RequestSizeLimitMiddleware",  # before anything reads the body (CSRF reads forms)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -217,6 +219,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["waste.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "waste.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "waste.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["waste.api.throttles.WriteRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -235,6 +238,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names of their own (else drf-spectacular hashes them).
+    "ENUM_NAME_OVERRIDES": {
+        "SiteKindEnum": "waste.models.sites.SiteKind",
+        "MemberRoleEnum": "waste.models.parties.MemberRole",
+        "BatchStatusEnum": "waste.models.batches.BatchStatus",
+        "WasteClassEnum": "logistics.models.WasteClass",
+    },
 }
 
 # --- Failed-login lockout (django-axes): per username and address.
@@ -305,11 +315,42 @@ if len(LEDGER_SIGNING_KEY) != 32:
 # Route planning: solver, its time budget, the planning area around the depots, and what to do
 # with pairs of points the road network cannot join ("straight_line": estimate; "unreachable").
 ROUTING_SOLVER = os.environ.get("ROUTING_SOLVER", "pyvrp")
+if ROUTING_SOLVER not in ("pyvrp", "ortools"):
+    raise ImproperlyConfigured(f"ROUTING_SOLVER must be pyvrp or ortools, got {ROUTING_SOLVER!r}")
+if ROUTING_SOLVER == "ortools" and importlib.util.find_spec("ortools") is None:
+    # OR-Tools is an optional extra (a large wheel): fail at start, not at the first route plan.
+    raise ImproperlyConfigured("ROUTING_SOLVER=ortools needs OR-Tools: pip install 'zerowaste[ortools]'")
 ROUTING_SOLVER_SECONDS = envfloat("ROUTING_SOLVER_SECONDS", 5.0)
 ROUTING_AREA_KM = envfloat("ROUTING_AREA_KM", 60.0)
 ROUTING_ROAD_FALLBACK = os.environ.get("ROUTING_ROAD_FALLBACK", "straight_line")
 
+# --- Limits (README, "Database roles and limits"): request bodies are refused with 413 before they
+# are read (web.limits): a form or JSON body above DATA_UPLOAD_MAX_MEMORY_SIZE, a file upload above
+# UPLOAD_MAX_BYTES. Writes through the API are rate-limited per token (waste.api.throttles, the
+# cache backend: Redis in production); empty WRITE_THROTTLE_RATE turns that off.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 51 * 1024 * 1024)  # a 50 MB export file and its form
+WRITE_THROTTLE_RATE = os.environ.get("WRITE_THROTTLE_RATE", "1200/min")
+
+# --- HTTPS (production). HTTPS defaults to on when DEBUG is off: HTTP is redirected, cookies are
+# sent over HTTPS only, and browsers are told to keep to HTTPS (HSTS). Behind a reverse proxy that
+# terminates TLS, set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO, and only if that proxy always
+# sets (overwrites) X-Forwarded-Proto: otherwise a client could claim HTTPS. HTTPS=false is for a
+# trial over plain HTTP only.
+HTTPS = envbool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_header:
+    if not _proxy_header.startswith("HTTP_"):
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must name a request header as Django sees it: HTTP_…")
+    SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,
