@@ -121,8 +121,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"spatialite:///{VAR_DIR / 'zer
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 DB_IS_POSTGIS = DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.postgis"
 if not DB_IS_POSTGIS:
-    # SQLite: wait for the writer instead of failing at once when the worker holds the lock.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # SQLite, shared by the web and worker processes: write-ahead logging, so that readers never wait
+    # for the writer nor the writer for readers; every transaction takes the write lock when it
+    # begins (IMMEDIATE), so that two writers queue on the busy timeout instead of one failing with
+    # "database is locked" when its read lock cannot be upgraded (which no timeout helps).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=envint("SQLITE_BUSY_TIMEOUT_SECONDS", 30),
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-spatialite.sqlite3")}
 # PostgreSQL runs with two roles (README, "Database roles and limits"): DATABASE_URL names the
 # application role the web, worker and beat processes use; DATABASE_OWNER_URL names the role that
