@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "web.limits.RequestSizeLimitMiddleware",  # before anything reads the body (CSRF reads forms)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -119,9 +121,36 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"spatialite:///{VAR_DIR / 'zer
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 DB_IS_POSTGIS = DATABASES["default"]["ENGINE"] == "django.contrib.gis.db.backends.postgis"
 if not DB_IS_POSTGIS:
-    # SQLite: wait for the writer instead of failing at once when the worker holds the lock.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # SQLite, shared by the web and worker processes: write-ahead logging, so that readers never wait
+    # for the writer nor the writer for readers; every transaction takes the write lock when it
+    # begins (IMMEDIATE), so that two writers queue on the busy timeout instead of one failing with
+    # "database is locked" when its read lock cannot be upgraded (which no timeout helps).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=envint("SQLITE_BUSY_TIMEOUT_SECONDS", 30),
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-spatialite.sqlite3")}
+# PostgreSQL runs with two roles (README, "Database roles and limits"): DATABASE_URL names the
+# application role the web, worker and beat processes use; DATABASE_OWNER_URL names the role that
+# owns the tables and runs `migrate` (and `flush`, `import_roads`). Same server and database, other role.
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
+DATABASE_OWNER: dict[str, str] | None = None
+DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
+if DATABASE_OWNER_URL:
+    _owner = dj_database_url.parse(DATABASE_OWNER_URL)
+    if not DB_IS_POSTGIS:
+        raise ImproperlyConfigured("DATABASE_OWNER_URL is for PostgreSQL; DATABASE_URL names another database engine")
+    _where = ("ENGINE", "HOST", "PORT", "NAME")
+    if any(_owner.get(k) != DATABASES["default"].get(k) for k in _where):
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same server and database as DATABASE_URL (only the role differs)"
+        )
+    if not _owner.get("USER") or _owner["USER"] == DATABASE_APP_ROLE:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the owner role, a different role from DATABASE_URL's application role"
+        )
+    DATABASE_OWNER = {"USER": _owner["USER"], "PASSWORD": _owner.get("PASSWORD", "")}
 SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -197,6 +226,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["waste.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "waste.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "waste.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["waste.api.throttles.WriteRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -215,6 +245,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names of their own (else drf-spectacular hashes them).
+    "ENUM_NAME_OVERRIDES": {
+        "SiteKindEnum": "waste.models.sites.SiteKind",
+        "MemberRoleEnum": "waste.models.parties.MemberRole",
+        "BatchStatusEnum": "waste.models.batches.BatchStatus",
+        "WasteClassEnum": "logistics.models.WasteClass",
+    },
 }
 
 # --- Failed-login lockout (django-axes): per username and address.
@@ -285,11 +322,42 @@ if len(LEDGER_SIGNING_KEY) != 32:
 # Route planning: solver, its time budget, the planning area around the depots, and what to do
 # with pairs of points the road network cannot join ("straight_line": estimate; "unreachable").
 ROUTING_SOLVER = os.environ.get("ROUTING_SOLVER", "pyvrp")
+if ROUTING_SOLVER not in ("pyvrp", "ortools"):
+    raise ImproperlyConfigured(f"ROUTING_SOLVER must be pyvrp or ortools, got {ROUTING_SOLVER!r}")
+if ROUTING_SOLVER == "ortools" and importlib.util.find_spec("ortools") is None:
+    # OR-Tools is an optional extra (a large wheel): fail at start, not at the first route plan.
+    raise ImproperlyConfigured("ROUTING_SOLVER=ortools needs OR-Tools: pip install 'zerowaste[ortools]'")
 ROUTING_SOLVER_SECONDS = envfloat("ROUTING_SOLVER_SECONDS", 5.0)
 ROUTING_AREA_KM = envfloat("ROUTING_AREA_KM", 60.0)
 ROUTING_ROAD_FALLBACK = os.environ.get("ROUTING_ROAD_FALLBACK", "straight_line")
 
+# --- Limits (README, "Database roles and limits"): request bodies are refused with 413 before they
+# are read (web.limits): a form or JSON body above DATA_UPLOAD_MAX_MEMORY_SIZE, a file upload above
+# UPLOAD_MAX_BYTES. Writes through the API are rate-limited per token (waste.api.throttles, the
+# cache backend: Redis in production); empty WRITE_THROTTLE_RATE turns that off.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 51 * 1024 * 1024)  # a 50 MB export file and its form
+WRITE_THROTTLE_RATE = os.environ.get("WRITE_THROTTLE_RATE", "1200/min")
+
+# --- HTTPS (production). HTTPS defaults to on when DEBUG is off: HTTP is redirected, cookies are
+# sent over HTTPS only, and browsers are told to keep to HTTPS (HSTS). Behind a reverse proxy that
+# terminates TLS, set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO, and only if that proxy always
+# sets (overwrites) X-Forwarded-Proto: otherwise a client could claim HTTPS. HTTPS=false is for a
+# trial over plain HTTP only.
+HTTPS = envbool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_header:
+    if not _proxy_header.startswith("HTTP_"):
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must name a request header as Django sees it: HTTP_…")
+    SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,

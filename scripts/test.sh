@@ -49,17 +49,30 @@ pg_start() {
     pg_started=1
     echo "==> PostgreSQL started on 127.0.0.1:$pg_port"
   fi
-  # Role, database and extensions; template1 has them too, so test databases inherit them.
+  # The two roles (README, "Database roles and limits"): zerowaste_owner owns the tables, runs the
+  # migrations and creates the test database; the tests, like the web and worker processes, connect
+  # as zerowaste_app, which may not change or empty the ledger. Neither is a superuser, so the
+  # extensions are created here, in template1 too, so that test databases inherit them. The
+  # superuser role zerowaste is kept for developers' own tools; the tests do not use it.
   PGOPTIONS="-c client_min_messages=warning" as_pg psql -X -q -v ON_ERROR_STOP=1 \
     -h "$pg_run" -p "$pg_port" -U postgres -d postgres <<'SQL'
 SELECT 'CREATE ROLE zerowaste LOGIN SUPERUSER CREATEDB PASSWORD ''zerowaste'''
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'zerowaste') \gexec
+SELECT 'CREATE ROLE zerowaste_owner LOGIN CREATEDB PASSWORD ''zerowaste_owner'''
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'zerowaste_owner') \gexec
+SELECT 'CREATE ROLE zerowaste_app LOGIN PASSWORD ''zerowaste_app'''
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'zerowaste_app') \gexec
 \connect template1
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE EXTENSION IF NOT EXISTS pgrouting;
 \connect postgres
-SELECT 'CREATE DATABASE zerowaste OWNER zerowaste'
+SELECT 'CREATE DATABASE zerowaste OWNER zerowaste_owner'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'zerowaste') \gexec
+ALTER DATABASE zerowaste OWNER TO zerowaste_owner;
+-- A test database left by a run from before the two roles belongs to another role, which the
+-- owner could not drop.
+SELECT 'DROP DATABASE test_zerowaste' FROM pg_database
+WHERE datname = 'test_zerowaste' AND datdba <> 'zerowaste_owner'::regrole \gexec
 \connect zerowaste
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE EXTENSION IF NOT EXISTS pgrouting;
@@ -132,7 +145,7 @@ run_pass() { # name, then env assignments up to "--", then pytest arguments
   local color=()
   [ -t 1 ] && color=(--color=yes)
   set +e
-  env -u REDIS_URL "${env_args[@]}" "$bin/pytest" "${color[@]}" "$@" 2>&1 | tee "var/log/pytest-$name.log"
+  env -u REDIS_URL -u DATABASE_OWNER_URL "${env_args[@]}" "$bin/pytest" "${color[@]}" "$@" 2>&1 | tee "var/log/pytest-$name.log"
   rc=${PIPESTATUS[0]}
   set -e
   local line
@@ -152,7 +165,8 @@ run_pass() { # name, then env assignments up to "--", then pytest arguments
 
 user_args=("$@")
 run_pass postgis \
-  DATABASE_URL="postgis://zerowaste:zerowaste@127.0.0.1:$pg_port/zerowaste" \
+  DATABASE_URL="postgis://zerowaste_app:zerowaste_app@127.0.0.1:$pg_port/zerowaste" \
+  DATABASE_OWNER_URL="postgis://zerowaste_owner:zerowaste_owner@127.0.0.1:$pg_port/zerowaste" \
   CELERY_BROKER_URL="redis://127.0.0.1:$redis_port/0" \
   REDIS_URL="redis://127.0.0.1:$redis_port/1" \
   -- "${user_args[@]}"

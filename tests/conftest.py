@@ -10,6 +10,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.factories import ELSEWHERE_BBOX, jurisdiction_for, persona
+from waste import dbroles
 from waste.models import Role, SiteKind
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,26 +99,57 @@ def city(db):
     )
 
 
-@pytest.fixture(autouse=True)
-def _ledger_maintenance_for_flush(request, django_db_blocker):
-    """PostgreSQL refuses TRUNCATE on the ledger (a trigger); transactional tests empty their tables
-    with TRUNCATE afterwards, so only that clean-up runs with the maintenance switch on."""
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With two PostgreSQL roles (scripts/test.sh), the owner creates the test database and migrates it;
+    the tests themselves then connect as the application role, as the web and worker processes do."""
+    from django.conf import settings
     from django.db import connection
 
-    transactional = "transactional_db" in request.fixturenames or any(
-        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
-    )
-    uses_db = transactional or "db" in request.fixturenames or request.node.get_closest_marker("django_db")
-    if "transactional_db" in request.fixturenames:
-        # Set the database up inside this fixture, so that this fixture's teardown runs before its flush.
-        request.getfixturevalue("transactional_db")
-    if uses_db and connection.vendor == "postgresql":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute("RESET zerowaste.ledger_maintenance")
+    if dbroles.two_roles():
+        connection.close()
+        _APP_ROLE.update(USER=connection.settings_dict["USER"], PASSWORD=connection.settings_dict["PASSWORD"])
+        connection.settings_dict.update(settings.DATABASE_OWNER)
+
+
+_APP_ROLE: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.conf import settings
+    from django.db import connection
+
+    if dbroles.two_roles():
+        connection.close()
+        connection.settings_dict.update(_APP_ROLE)
     yield
-    if transactional and connection.vendor == "postgresql":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute("SET zerowaste.ledger_maintenance = 'on'")
+    if dbroles.two_roles():  # the owner drops the test database
+        connection.close()
+        connection.settings_dict.update(settings.DATABASE_OWNER)
+
+
+def tamper(sql: str, params=()) -> None:
+    """An insider with the owner's rights edits the database behind the application's back. With two
+    roles that is another connection, so the test must commit its data first (transaction=True)."""
+    from django.conf import settings
+    from django.db import connection
+
+    if not dbroles.two_roles():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        host=db["HOST"],
+        port=db["PORT"],
+        user=settings.DATABASE_OWNER["USER"],
+        password=settings.DATABASE_OWNER["PASSWORD"],
+    ) as owner:
+        owner.execute(sql, params)
 
 
 @pytest.fixture
@@ -149,6 +181,7 @@ def celery_worker(transactional_db):
     if settings.CELERY_BROKER_URL.startswith("memory"):
         pytest.fail("CELERY_BROKER_URL must name a real broker for tests marked celery (make test sets Redis)")
     env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    env.pop("DATABASE_OWNER_URL", None)  # the worker runs as the application role only
     log = open(Path(settings.VAR_DIR) / "test-worker.log", "ab")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
         [

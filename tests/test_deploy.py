@@ -70,12 +70,32 @@ def test_it_has_the_five_services(config):
     assert set(config["services"]) >= {"db", "redis", "web", "worker", "beat"}
 
 
-def test_it_migrates_in_web_and_never_makes_migrations(config):
-    commands = {name: str(config["services"][name].get("command", "")) for name in APP_SERVICES}
+def test_it_migrates_as_the_owner_before_web_starts_and_never_makes_migrations(config):
+    services = config["services"]
+    commands = {name: str(services[name].get("command", "")) for name in (*APP_SERVICES, "migrate")}
 
-    assert "migrate" in commands["web"]
-    assert "load_catalogs" in commands["web"]
+    assert "migrate --noinput" in commands["migrate"]
+    assert "load_catalogs" in commands["migrate"]
+    assert services["migrate"]["environment"]["DATABASE_OWNER_URL"].startswith("postgis://zerowaste_owner:")
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert all("makemigrations" not in command for command in commands.values())
+    assert all("migrate" not in commands[name] for name in APP_SERVICES)
+
+
+def test_it_runs_web_worker_and_beat_as_the_application_role_only(config):
+    for name in APP_SERVICES:
+        env = config["services"][name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgis://zerowaste_app:")
+        assert "DATABASE_OWNER_URL" not in env
+
+
+def test_it_makes_the_two_roles_when_the_database_is_created(config):
+    volumes = [str(v) for v in config["services"]["db"]["volumes"]]
+    script = (REPO / "docker" / "initdb-roles.sh").read_text()
+
+    assert any("/docker-entrypoint-initdb.d/" in v and "initdb-roles.sh" in v for v in volumes)
+    assert "CREATE ROLE zerowaste_owner" in script and "CREATE ROLE zerowaste_app" in script
+    assert "SUPERUSER" not in script
 
 
 def test_it_runs_celery_worker_and_beat(config):

@@ -418,7 +418,10 @@ def _gunicorn(db: dict, name: str, token: str, *, workers: int, threads: int):
         "LEDGER_SIGNING_KEY": base64.b64encode(settings.LEDGER_SIGNING_KEY).decode(),
         "LOG_LEVEL": "ERROR",
         "PYTHONWARNINGS": "ignore::UserWarning",
+        "HTTPS": "false",  # plain HTTP on 127.0.0.1
+        "WRITE_THROTTLE_RATE": "",  # one token sends every scan: the benchmark measures, it is not a client
     }
+    env.pop("DATABASE_OWNER_URL", None)  # names the test database, not the benchmark's
     command = [
         sys.executable,
         "-m",

@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from logistics.routing import Matrices, build_matrices
+from waste.dbroles import as_owner, grants_apply
 from waste.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,15 @@ def matrices_for(points: Sequence[tuple[float, float]]) -> Matrices:
 
 
 def roads_import(*, path: Path, mapconfig: Path | None = None) -> dict:
-    """Load an OSM extract (.osm, or .pbf converted with osmium) into the ``roads`` schema."""
+    """Load an OSM extract (.osm, or .pbf converted with osmium) into the ``roads`` schema, as the owner
+    role (it creates a schema and tables), which then grants the application role its reads."""
+    with as_owner():
+        result = _roads_import(path=path, mapconfig=mapconfig)
+        grants_apply()
+    return result
+
+
+def _roads_import(*, path: Path, mapconfig: Path | None) -> dict:
     if connection.vendor != "postgresql":
         raise AppError(_("Road networks need PostgreSQL with PostGIS and pgRouting."), code="not_postgis")
     if not path.exists():

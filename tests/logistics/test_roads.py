@@ -11,6 +11,7 @@ from django.db import connection
 
 from logistics.routing import haversine_m
 from logistics.services import roads
+from waste import dbroles
 
 EXTRACT = Path(settings.BASE_DIR) / "logistics/routing/data/osm/test.osm.pbf"
 # Inside the extract's bounding box (26.93,60.52 - 26.97,60.54).
@@ -30,7 +31,7 @@ def road_network(transactional_db):
         pytest.fail("pgRouting needs PostgreSQL: this test is marked postgis and runs in the PostGIS pass")
     call_command("import_roads", str(EXTRACT))
     yield
-    with connection.cursor() as cursor:
+    with dbroles.as_owner(), connection.cursor() as cursor:  # the owner made the schema; only it may drop it
         cursor.execute(f"DROP SCHEMA IF EXISTS {roads.SCHEMA} CASCADE")
 
 

@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from tests.conftest import client_for
+from tests.conftest import client_for, tamper
 from tests.waste.chain_helpers import batch_new, manifest_new, now_iso, permit, point_of, scan
-from waste import ledger
+from waste import dbroles, ledger
 from waste.models import LedgerCheckpoint, LedgerEntry
 from waste.services.ledger import entry_fields, ledger_seal
 
@@ -205,10 +205,10 @@ def raw(sql, params=()):
         cursor.execute(sql, params)
 
 
-def maintenance():
-    raw("SET LOCAL zerowaste.ledger_maintenance = 'on'")
-
-
+# The suite connects as the application role (scripts/test.sh sets DATABASE_OWNER_URL): PostgreSQL
+# refuses it UPDATE, DELETE and TRUNCATE on the ledger by privilege, and the trigger refuses any role
+# that is not the owner even where a grant went wrong. Tampering below is done as the owner, on its
+# own connection (tests.conftest.tamper), so those tests commit their data first.
 @pytest.mark.postgis
 @pytest.mark.parametrize(
     "sql",
@@ -217,87 +217,153 @@ def maintenance():
         "DELETE FROM waste_ledgerentry WHERE id = %s",
         "UPDATE waste_ledgercheckpoint SET size = 0 WHERE id > %s",
         "DELETE FROM waste_ledgercheckpoint WHERE id > %s",
+        "TRUNCATE waste_ledgerentry CASCADE",
+        "TRUNCATE waste_ledgercheckpoint",
     ],
 )
-def test_it_makes_postgresql_refuse_updates_and_deletes(chain, sql):
+def test_it_makes_postgresql_refuse_updates_deletes_and_truncate(chain, sql):
+    assert dbroles.two_roles(), "the PostGIS pass must run as the application role: set DATABASE_OWNER_URL"
     ledger_seal()
+    before = entries(), LedgerCheckpoint.objects.count()
     target = LedgerEntry.objects.first().pk if "ledgerentry" in sql else 0
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        raw(sql, [target])
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        raw(sql, [target] if "%s" in sql else [])
 
+    assert (entries(), LedgerCheckpoint.objects.count()) == before
     call_command("verify_ledger")
 
 
 @pytest.mark.postgis
-def test_it_makes_postgresql_refuse_truncate(chain):
-    raw("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign-key checks would block TRUNCATE first
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        raw("TRUNCATE waste_ledgerentry CASCADE")
-    assert entries() > 0
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SET zerowaste.ledger_maintenance = 'on'",
+        "SET session_replication_role = replica",
+        "ALTER TABLE waste_ledgerentry DISABLE TRIGGER USER",
+        "DROP TRIGGER waste_ledgerentry_append_only ON waste_ledgerentry",
+        "GRANT UPDATE ON waste_ledgerentry TO CURRENT_USER",
+        "SET ROLE {owner}",
+        "ALTER ROLE CURRENT_USER SUPERUSER",
+        "CREATE OR REPLACE FUNCTION zw_ledger_append_only() RETURNS trigger"
+        " AS 'BEGIN RETURN NEW; END' LANGUAGE plpgsql",
+    ],
+)
+def test_it_gives_the_application_no_way_to_lift_the_guard(chain, settings, sql):
+    """Nothing the application role can run in its own session opens the ledger to an UPDATE."""
+    assert dbroles.two_roles(), "the PostGIS pass must run as the application role: set DATABASE_OWNER_URL"
+    target = LedgerEntry.objects.first()
+    try:
+        with transaction.atomic():
+            raw(sql.format(owner=connection.ops.quote_name(settings.DATABASE_OWNER["USER"])))
+            raw("UPDATE waste_ledgerentry SET quantity_kg = 1 WHERE id = %s", [target.pk])
+    except DatabaseError as exc:
+        assert "permission denied" in str(exc) or "must be" in str(exc), exc
+    else:
+        pytest.fail(f"{sql!r} let the application role edit the ledger")
+
+    assert LedgerEntry.objects.get(pk=target.pk).quantity_kg == target.quantity_kg
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE waste_ledgerentry SET quantity_kg = 1 WHERE id = %s",
+        "DELETE FROM waste_ledgerentry WHERE id = %s",
+        "UPDATE waste_ledgercheckpoint SET size = 0 WHERE id > %s",
+        "TRUNCATE waste_ledgercheckpoint",
+    ],
+)
+def test_it_keeps_refusing_through_the_trigger_if_a_grant_went_wrong(chain, settings, sql):
+    ledger_seal()
+    before = entries(), LedgerCheckpoint.objects.count()
+    target = LedgerEntry.objects.first().pk if "ledgerentry" in sql else 0
+    app = connection.ops.quote_name(settings.DATABASE_APP_ROLE)
+    tamper(f"GRANT UPDATE, DELETE, TRUNCATE ON waste_ledgerentry, waste_ledgercheckpoint TO {app}")
+    try:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw(sql, [target] if "%s" in sql else [])
+    finally:
+        tamper(f"REVOKE UPDATE, DELETE, TRUNCATE ON waste_ledgerentry, waste_ledgercheckpoint FROM {app}")
+    assert (entries(), LedgerCheckpoint.objects.count()) == before
+
+
+@pytest.mark.postgis
+def test_it_connects_the_suite_as_the_application_role_and_migrated_as_the_owner(settings):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, session_user, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        )
+        current, session, superuser, createrole = cursor.fetchone()
+        cursor.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'waste_ledgerentry'")
+        (owner,) = cursor.fetchone()
+        cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [owner])
+        (member,) = cursor.fetchone()
+    assert current == session == settings.DATABASE_APP_ROLE
+    assert (superuser, createrole, member) == (False, False, False)
+    assert owner == settings.DATABASE_OWNER["USER"]
+
+
+@pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_detects_an_edited_entry_and_names_it(chain):
     ledger_seal()
     target = LedgerEntry.objects.filter(quantity_kg__isnull=False).order_by("id")[2]
-    maintenance()
-
-    raw("UPDATE waste_ledgerentry SET quantity_kg = quantity_kg + 1 WHERE id = %s", [target.pk])
+    tamper("UPDATE waste_ledgerentry SET quantity_kg = quantity_kg + 1 WHERE id = %s", [target.pk])
 
     message = verify_fails_naming(target.pk, "edited")
     assert f"shard {target.shard}, seq {target.seq}" in message
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_detects_the_last_entry_of_a_shard_deleted_after_a_seal(chain):
     ledger_seal()
     last = LedgerEntry.objects.order_by("-shard", "-seq").first()
-    maintenance()
-
-    raw("DELETE FROM waste_ledgerentry WHERE id = %s", [last.pk])
+    tamper("DELETE FROM waste_ledgerentry WHERE id = %s", [last.pk])
 
     verify_fails_naming(text=f"shard {last.shard} at seq {last.seq}: checkpoint 1 sealed {last.seq} entries")
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_detects_a_deleted_entry_in_the_middle_of_a_chain(chain):
     shard = LedgerEntry.objects.filter(seq=2).values_list("shard", flat=True).first()
     first, second = LedgerEntry.objects.filter(shard=shard).order_by("seq")[:2]
-    maintenance()
-
-    raw("DELETE FROM waste_ledgerentry WHERE id = %s", [first.pk])
+    tamper("DELETE FROM waste_ledgerentry WHERE id = %s", [first.pk])
 
     verify_fails_naming(second.pk, "deleted or inserted")
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_detects_two_entries_with_swapped_data(chain):
     a = LedgerEntry.objects.filter(event_type="generated").order_by("id").first()
     b = LedgerEntry.objects.filter(event_type="picked_up").order_by("id").first()
     assert a.data != b.data
-    maintenance()
-
-    raw("UPDATE waste_ledgerentry SET data = %s WHERE id = %s", [b.data, a.pk])
-    raw("UPDATE waste_ledgerentry SET data = %s WHERE id = %s", [a.data, b.pk])
+    tamper("UPDATE waste_ledgerentry SET data = %s WHERE id = %s", [b.data, a.pk])
+    tamper("UPDATE waste_ledgerentry SET data = %s WHERE id = %s", [a.data, b.pk])
 
     verify_fails_naming(min(a.pk, b.pk), "edited")
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_detects_a_chain_rewritten_with_fresh_hashes(chain):
     """An attacker who recomputes the hashes still cannot match the signed checkpoint."""
     ledger_seal()
     tail = LedgerEntry.objects.order_by("-shard", "-seq").first()
     tail.flags = "forged"
     new_hash = ledger.entry_hash(entry_fields(tail))
-    maintenance()
-    raw("UPDATE waste_ledgerentry SET flags = %s, hash = %s WHERE id = %s", [tail.flags, new_hash, tail.pk])
+    tamper("UPDATE waste_ledgerentry SET flags = %s, hash = %s WHERE id = %s", [tail.flags, new_hash, tail.pk])
 
     verify_fails_naming(text=f"shard {tail.shard} at seq {tail.seq}: differs from checkpoint 1")
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("forgery", ["signature", "key"])
 def test_it_detects_a_forged_checkpoint(chain, forgery):
     checkpoint = ledger_seal()
@@ -305,15 +371,14 @@ def test_it_detects_a_forged_checkpoint(chain, forgery):
     message = ledger.checkpoint_message(
         size=checkpoint.size, root=checkpoint.root, created_at=ledger.text_time(checkpoint.created_at)
     )
-    maintenance()
     if forgery == "signature":
-        raw(
+        tamper(
             "UPDATE waste_ledgercheckpoint SET signature = %s WHERE id = %s",
             [ledger.sign(attacker, message), checkpoint.pk],
         )
         expected = "bad signature"
     else:
-        raw(
+        tamper(
             "UPDATE waste_ledgercheckpoint SET signature = %s, public_key = %s WHERE id = %s",
             [ledger.sign(attacker, message), ledger.public_key_b64(attacker), checkpoint.pk],
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from tests.conftest import tamper
 from tests.waste.export_helpers import export_file, history, run_verifier
 from waste import verify
 from waste.models import LedgerEntry, LedgerFrontier, LedgerHead
@@ -86,29 +87,27 @@ def test_it_rebuilds_a_lost_frontier_from_the_entries(city):
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_refuses_to_seal_over_a_gap_among_the_new_entries(city):
     append(city, 40, "before")
     ledger_seal()
     append(city, 40, "after")
     victim = LedgerEntry.objects.order_by("-id").first()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL zerowaste.ledger_maintenance = 'on'")
-        cursor.execute("DELETE FROM waste_ledgerentry WHERE id = %s", [victim.pk])
+    tamper("DELETE FROM waste_ledgerentry WHERE id = %s", [victim.pk])
 
     with pytest.raises(RuntimeError, match=f"shard {victim.shard} has gaps below its head"):
         ledger_seal()
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_still_names_an_entry_edited_before_an_incremental_seal(city):
     append(city, 40, "before")
     ledger_seal()
     target = LedgerEntry.objects.order_by("id")[5]
     append(city, 40, "after")
     ledger_seal()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL zerowaste.ledger_maintenance = 'on'")
-        cursor.execute("UPDATE waste_ledgerentry SET flags = 'forged' WHERE id = %s", [target.pk])
+    tamper("UPDATE waste_ledgerentry SET flags = 'forged' WHERE id = %s", [target.pk])
 
     with pytest.raises(CommandError) as caught:
         call_command("verify_ledger")
@@ -130,6 +129,7 @@ def test_it_proves_a_sparse_export_sealed_incrementally(city, catalogs, settings
 
 
 @pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
 def test_it_verifies_entries_whose_data_holds_backslashes_quotes_and_newlines(city):
     with transaction.atomic():
         ledger_append(
@@ -147,8 +147,6 @@ def test_it_verifies_entries_whose_data_holds_backslashes_quotes_and_newlines(ci
 
     call_command("verify_ledger")  # raises CommandError on any problem
 
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL zerowaste.ledger_maintenance = 'on'")
-        cursor.execute("UPDATE waste_ledgerentry SET data = replace(data, 'drums', 'drum') WHERE batch_code = ''")
+    tamper("UPDATE waste_ledgerentry SET data = replace(data, 'drums', 'drum') WHERE batch_code = ''")
     with pytest.raises(CommandError, match="edited"):
         call_command("verify_ledger")

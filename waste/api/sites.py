@@ -176,6 +176,8 @@ class PermitListCreateApi(generics.ListAPIView):
         return get_object_or_404(visible_to(Site.objects.all(), self.request.user), pk=self.kwargs["pk"])
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no pk
+            return Permit.objects.none()
         return visible_to(Permit.objects.filter(site=self.site()), self.request.user)
 
     @extend_schema(request=InputSerializer, responses={201: PermitOutput})

@@ -1,6 +1,7 @@
 """PostgreSQL itself refuses to change or remove ledger entries and checkpoints.
 
-The only way round it is the session setting ``zerowaste.ledger_maintenance = on``, which only a
+(Superseded by 0010: the session setting below could be set by any role.) The only way round it was
+the session setting ``zerowaste.ledger_maintenance = on``, which only a
 database superuser's session can set for itself; the test suite uses it to empty tables between
 tests. Production roles never set it. (SQLite has no such switch, so the embedded default relies on
 the code-level guards in waste.models.ledger.)
