@@ -245,6 +245,9 @@ def export_run(*, job_id) -> ExportJob | None:
             )
             if held:
                 os.replace(partial, path)
+    for stale in path.parent.glob(f"{path.name}.*.part"):  # left by attempts whose worker died
+        if held and stale != partial:
+            stale.unlink(missing_ok=True)
     if not held:
         log.warning("export %s: attempt %s lost its lease; its file is dropped", job.pk, attempt)
         partial.unlink(missing_ok=True)
