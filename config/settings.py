@@ -266,7 +266,14 @@ AXES_LOCKOUT_CALLABLE = "web.errors.lockout"
 # --- Celery: Redis in production; kombu's SQLAlchemy transport over SQLite when embedded.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 CELERY_TASK_IGNORE_RESULT = True
+# Jobs survive their workers: a task is acknowledged when it ends, and given back to the broker when
+# its worker is lost; the visibility timeout (after which Redis re-delivers an unacknowledged task) is
+# longer than the longest job (a three-year export). Every task is idempotent, so a re-delivery is harmless.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
+# The web process sends a job once after commit, without waiting for a broker that does not answer.
+CELERY_BROKER_CONNECTION_TIMEOUT = envfloat("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -302,9 +309,18 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alerts@zerowaste.invalid")
+# Leases on running jobs (exports, route plans): renewed every third of a lease while the job works;
+# a job past its lease has lost its worker and is queued again by the sweep, at most JOB_MAX_ATTEMPTS times.
+JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 120)
+JOB_SWEEP_SECONDS = envint("JOB_SWEEP_SECONDS", 60)
+JOB_MAX_ATTEMPTS = envint("JOB_MAX_ATTEMPTS", 3)
+OUTBOX_SEND_SECONDS = envint("OUTBOX_SEND_SECONDS", 15)  # the periodic sender of the outbox
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "waste.tasks.ledger_seal_task", "schedule": float(LEDGER_CHECKPOINT_SECONDS)},
     "alerts-scan": {"task": "waste.tasks.alerts_scan_task", "schedule": float(ALERT_SCAN_SECONDS)},
+    "outbox-send": {"task": "waste.tasks.outbox_send_task", "schedule": float(OUTBOX_SEND_SECONDS)},
+    "jobs-sweep": {"task": "waste.tasks.jobs_sweep_task", "schedule": float(JOB_SWEEP_SECONDS)},
+    "plans-sweep": {"task": "logistics.tasks.plans_sweep_task", "schedule": float(JOB_SWEEP_SECONDS)},
 }
 _ledger_key = os.environ.get("LEDGER_SIGNING_KEY", "")
 if not _ledger_key:

@@ -132,6 +132,9 @@ class RoutePlan(models.Model):
     hauler = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     date = models.DateField()
     status = models.CharField(max_length=8, choices=PlanStatus.choices, default=PlanStatus.QUEUED)
+    # A running plan holds a lease, renewed while it works; past it, the plan is taken up again.
+    attempt = models.PositiveSmallIntegerField(default=0)
+    leased_until = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=300, blank=True)
     error = models.TextField(blank=True)

@@ -2,9 +2,18 @@
 
 from celery import shared_task
 
-from logistics.services.plans import plan_run
+from logistics.services.plans import PLAN_TASK, plan_run
 
 
-@shared_task(acks_late=True)
+@shared_task
 def plan_run_task(plan_id: int) -> bool:
     return plan_run(plan_id=plan_id)
+
+
+@shared_task
+def plans_sweep_task() -> dict:
+    """Plans left running past their lease (their worker died) are queued again."""
+    from logistics.models import RoutePlan
+    from waste.services.jobs import jobs_sweep
+
+    return jobs_sweep(model=RoutePlan, task=PLAN_TASK)

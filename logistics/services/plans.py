@@ -23,12 +23,14 @@ from waste.errors import AppError
 from waste.models import Organisation, Role, Site
 from waste.permissions import membership_require
 from waste.scoping import visible_to
+from waste.services.jobs import JobLease, job_claim, job_holding, lease_end, outbox_enqueue
 
 log = logging.getLogger(__name__)
 
 NO_DESTINATION = "no_destination"
 UNLOAD_SECONDS = 15 * 60
 DAY = 24 * 3600
+PLAN_TASK = "logistics.tasks.plan_run_task"
 
 
 def solver_seconds() -> float:
@@ -132,9 +134,7 @@ def plan_request(
             "solver": getattr(settings, "ROUTING_SOLVER", "pyvrp"),
         },
     )
-    from logistics.tasks import plan_run_task
-
-    transaction.on_commit(lambda: plan_run_task.delay(plan.id))
+    outbox_enqueue(task=PLAN_TASK, args=[plan.id])
     return plan
 
 
@@ -143,32 +143,38 @@ def plan_request(
 
 def plan_progress(plan_id: int, percent: int, message: str) -> None:
     RoutePlan.objects.filter(id=plan_id, status=PlanStatus.RUNNING).update(
-        progress=max(0, min(100, percent)), message=message[:300]
+        progress=max(0, min(100, percent)), message=message[:300], leased_until=lease_end()
     )
 
 
 def plan_run(*, plan_id: int) -> bool:
-    """Claim a queued plan and solve it. False if another worker has it (or it is finished)."""
-    claimed = RoutePlan.objects.filter(id=plan_id, status=PlanStatus.QUEUED).update(
-        status=PlanStatus.RUNNING, started_at=timezone.now(), progress=1, message="loading"
-    )
-    if claimed != 1:
+    """Claim a queued plan (compare-and-set with a lease) and solve it. False if another worker has it
+    (or it is finished). The outcome is written only while this attempt still holds the plan."""
+    attempt = job_claim(RoutePlan, plan_id, started_at=timezone.now(), progress=1, message="loading")
+    if attempt is None:
         return False
     plan = RoutePlan.objects.select_related("hauler").get(id=plan_id)
-    try:
-        result = plan_solve(plan)
-    except Exception as exc:  # the job must end in a state, whatever went wrong
-        log.exception("route plan %s failed", plan_id)
-        RoutePlan.objects.filter(id=plan_id).update(
-            status=PlanStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            message="failed",
+    with JobLease(RoutePlan, plan_id, attempt):
+        try:
+            result = plan_solve(plan)
+        except Exception as exc:  # the job must end in a state, whatever went wrong
+            log.exception("route plan %s failed", plan_id)
+            job_holding(RoutePlan, plan_id, attempt).update(
+                status=PlanStatus.FAILED,
+                leased_until=None,
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                message="failed",
+                finished_at=timezone.now(),
+            )
+            return True
+        job_holding(RoutePlan, plan_id, attempt).update(
+            status=PlanStatus.DONE,
+            leased_until=None,
+            progress=100,
+            message="done",
+            result=result,
             finished_at=timezone.now(),
         )
-        return True
-    RoutePlan.objects.filter(id=plan_id).update(
-        status=PlanStatus.DONE, progress=100, message="done", result=result, finished_at=timezone.now()
-    )
     return True
 
 

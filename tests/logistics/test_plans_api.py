@@ -10,7 +10,7 @@ from logistics.models import RoutePlan
 from tests.conftest import client_for
 from tests.factories import ELSEWHERE_BBOX, SiteFactory, city_point
 from tests.logistics.helpers import TODAY, check_routes, depot, licence, permit, pickup, run_inline, vehicle
-from waste.models import SiteKind
+from waste.models import OutboxMessage, SiteKind
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def sites(city, n, kind=SiteKind.COLLECTION_POINT):
 def test_it_queues_a_plan_and_enqueues_the_job_after_commit(city, fleet, django_capture_on_commit_callbacks):
     pickup(city.hauler_org, sites(city, 1)[0])
     with (
-        mock.patch("logistics.tasks.plan_run_task.delay") as delay,
+        mock.patch("config.celery.app.send_task") as send_task,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         made = client_for(city.hauler).post(
@@ -62,7 +62,8 @@ def test_it_queues_a_plan_and_enqueues_the_job_after_commit(city, fleet, django_
         )
     assert made.status_code == 202, made.content
     assert len(callbacks) == 1
-    delay.assert_called_once_with(made.json()["id"])
+    send_task.assert_called_once_with("logistics.tasks.plan_run_task", args=[made.json()["id"]], kwargs={}, retry=False)
+    assert OutboxMessage.objects.get().sent_at is not None
     assert RoutePlan.objects.get().status == "queued"
 
 

@@ -17,7 +17,7 @@ from tests.waste.test_alerts import ago, chain  # noqa: F401 - chain is a fixtur
 from tests.year import driver
 from waste.alerts.notify import backoff_seconds, webhook_deliver, webhook_enqueue
 from waste.alerts.services import alerts_scan
-from waste.models import Webhook, WebhookDelivery
+from waste.models import OutboxMessage, Webhook, WebhookDelivery
 
 SECRET = "s3cret-for-the-receiver-0123456789"
 
@@ -139,7 +139,7 @@ def test_it_queues_a_delivery_for_each_matching_webhook_when_an_alert_is_raised(
     monkeypatch,
 ):
     sent = []
-    monkeypatch.setattr("waste.tasks.webhook_deliver_task.delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr("waste.services.jobs.outbox_send", lambda ids=None, **kw: sent.extend(ids or []))
     hook_for(chain.generator_org, receiver.url, events=["vanished"])
     hook_for(chain.generator_org, receiver.url, events=["weight_mismatch"])
     d = driver()
@@ -148,7 +148,9 @@ def test_it_queues_a_delivery_for_each_matching_webhook_when_an_alert_is_raised(
     with django_capture_on_commit_callbacks(execute=True):
         alerts_scan(rules=["vanished"])
     [delivery] = WebhookDelivery.objects.all()
-    assert sent == [delivery.pk] and delivery.payload["alert"]["rule"] == "vanished"
+    [message] = OutboxMessage.objects.filter(task="waste.tasks.webhook_deliver_task")
+    assert message.args == [delivery.pk] and sent == [message.pk]
+    assert delivery.payload["alert"]["rule"] == "vanished"
 
 
 @pytest.mark.celery

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from waste.models import Alert, Jurisdiction, Organisation, Webhook, WebhookDelivery
+from waste.services.jobs import outbox_enqueue
 
 log = logging.getLogger(__name__)
 ALERT_EVENT = "alert.raised"
@@ -114,14 +115,35 @@ def alert_notify(*, alert_id: int) -> None:
         webhook_enqueue(webhook=hook, event=ALERT_EVENT, payload=payload)
 
 
-def webhook_enqueue(*, webhook: Webhook, event: str, payload: dict) -> WebhookDelivery:
-    from waste.tasks import webhook_deliver_task
+WEBHOOK_TASK = "waste.tasks.webhook_deliver_task"
 
+
+@transaction.atomic
+def webhook_enqueue(*, webhook: Webhook, event: str, payload: dict) -> WebhookDelivery:
+    """The delivery and its job, in one transaction (the outbox): a broker outage delays it, never loses it."""
     delivery = WebhookDelivery.objects.create(
         webhook=webhook, event=event, payload=payload, next_attempt_at=timezone.now()
     )
-    transaction.on_commit(lambda: webhook_deliver_task.delay(delivery.pk))
+    outbox_enqueue(task=WEBHOOK_TASK, args=[delivery.pk])
     return delivery
+
+
+def webhook_deliveries_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Pending deliveries whose attempt is overdue by more than a lease (the retry message was lost
+    with its worker or its broker) are sent again. Receivers deduplicate on X-Delivery."""
+    now = now or timezone.now()
+    overdue = now - datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    count = 0
+    for pk in list(
+        WebhookDelivery.objects.filter(status="pending", next_attempt_at__lt=overdue).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            if WebhookDelivery.objects.filter(pk=pk, status="pending", next_attempt_at__lt=overdue).update(
+                next_attempt_at=now
+            ):
+                outbox_enqueue(task=WEBHOOK_TASK, args=[pk])
+                count += 1
+    return count
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -11,6 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from waste.errors import AppError
+
+logger = logging.getLogger(__name__)
 
 
 def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -46,7 +51,28 @@ def _first_message(fields: dict[str, list[str]], default: str) -> str:
     return default
 
 
+DATABASE_RETRY_AFTER = 5  # seconds: a restarting PostgreSQL is usually back within a few
+
+
+def database_unavailable() -> Response:
+    """The database itself is gone (restarting, unreachable): the request may be sent again after
+    Retry-After; with the same Idempotency-Key it is recorded once, whatever happened to the first."""
+    return error_response(
+        503,
+        "database_unavailable",
+        _(
+            "The database is unavailable for a moment. Send the same request again shortly; "
+            "with the same Idempotency-Key it is recorded only once."
+        ),
+        None,
+        {"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc)
+        return database_unavailable()
     if isinstance(exc, AppError):
         return error_response(exc.status, exc.code, exc.message, exc.fields)
     if isinstance(exc, DjangoValidationError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.utils import timezone
 
 from waste import ledger, verify
 from waste.models import ExportJob, LedgerCheckpoint, LedgerEntry
@@ -120,7 +119,7 @@ def export_proof(*, job: ExportJob, columns: list[str], rows: int, rows_digest: 
         "organisation": job.organisation_id,
         "from": job.date_from.isoformat(),
         "to": job.date_to.isoformat(),
-        "created_at": ledger.text_time(timezone.now()),
+        "created_at": ledger.text_time(job.created_at),  # fixed per job: a re-run writes the same bytes
         "columns": columns,
         "rows": rows,
         "rows_digest": rows_digest,

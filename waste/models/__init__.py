@@ -13,6 +13,7 @@ from .compliance import (
     WebhookDelivery,
 )
 from .idempotency import IdempotencyRecord
+from .jobs import OutboxMessage
 from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerFrontier, LedgerHead
 from .manifests import Manifest, ManifestCarrier, ManifestLine, ManifestSerial, ManifestStatus
 from .parties import IdScheme, Jurisdiction, MemberRole, Membership, Organisation, Role
@@ -38,6 +39,7 @@ __all__ = [
     "EventType",
     "IdScheme",
     "IdempotencyRecord",
+    "OutboxMessage",
     "Jurisdiction",
     "LedgerCheckpoint",
     "LedgerEntry",

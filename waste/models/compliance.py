@@ -53,6 +53,9 @@ class ExportJob(models.Model):
     # The same request while one is queued or running returns that one (see the partial unique constraint).
     fingerprint = models.CharField(max_length=64)
     status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # A running job holds a lease, renewed while it works; past it, the job is taken up again.
+    attempt = models.PositiveSmallIntegerField(default=0)
+    leased_until = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     rows = models.BigIntegerField(default=0)
     file = models.CharField(max_length=300, blank=True)

@@ -21,11 +21,13 @@ from waste.errors import AppError, Forbidden, NotFound
 from waste.exports import proofs, tables, writers
 from waste.models import ExportJob, JobStatus, Jurisdiction, LedgerCheckpoint, Organisation
 from waste.scoping import user_jurisdictions, user_organisation_ids
+from waste.services.jobs import JobLease, job_claim, job_holding, lease_lost, outbox_enqueue
 from waste.services.ledger import ledger_seal
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 5000
+EXPORT_TASK = "waste.tasks.export_run_task"
 MAX_DAYS = 3 * 366
 LINK_SALT = "waste.export-download"
 LINK_MAX_AGE = int(getattr(settings, "EXPORT_LINK_SECONDS", 24 * 3600))
@@ -110,8 +112,13 @@ def export_request(
         running = ExportJob.objects.filter(
             fingerprint=fingerprint, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
         ).first()
-        if running is not None:
+        if running is not None and not lease_lost(running):
             return running
+        if running is not None:  # its worker is gone: fail it here, and answer with a new job
+            ExportJob.objects.filter(pk=running.pk, status=JobStatus.RUNNING, attempt=running.attempt).update(
+                status=JobStatus.FAILED, leased_until=None, error="its worker was lost", finished_at=timezone.now()
+            )
+            continue
         try:
             with transaction.atomic():
                 job = ExportJob.objects.create(
@@ -123,11 +130,9 @@ def export_request(
                     date_to=date_to,
                     fingerprint=fingerprint,
                 )
+                outbox_enqueue(task=EXPORT_TASK, args=[str(job.pk)])
         except IntegrityError:  # the same request, at the same moment: the other one won
             continue
-        from waste.tasks import export_run_task
-
-        transaction.on_commit(lambda job_id=str(job.pk): export_run_task.delay(job_id))
         return job
     raise AppError(_("The same export is being requested repeatedly; try again."), code="busy", status=409)
 
@@ -149,8 +154,8 @@ def _scope(job: ExportJob) -> tables.Scope:
 class Run:
     """The state of one export while its rows stream: numbering, digest, coverage, progress."""
 
-    def __init__(self, job: ExportJob, checkpoint: LedgerCheckpoint, total: int) -> None:
-        self.job, self.checkpoint, self.total = job, checkpoint, max(total, 1)
+    def __init__(self, job: ExportJob, checkpoint: LedgerCheckpoint, total: int, lease: JobLease | None) -> None:
+        self.job, self.checkpoint, self.total, self.lease = job, checkpoint, max(total, 1), lease
         self.coverage = proofs.Coverage(checkpoint)
         self.digest = proofs.RowDigest()
         self.count = 0
@@ -158,7 +163,10 @@ class Run:
     def progress(self, count: int) -> None:
         if count % PROGRESS_EVERY == 0:
             percent = min(99, count * 100 // self.total)
-            ExportJob.objects.filter(pk=self.job.pk).update(progress=percent, rows=count)
+            if self.lease is not None:
+                self.lease.renew(progress=percent, rows=count)
+            else:
+                ExportJob.objects.filter(pk=self.job.pk).update(progress=percent, rows=count)
 
     def rows(self, source):
         for table, entry, values in source:
@@ -177,8 +185,9 @@ class Run:
         )
 
 
-def export_write(*, job: ExportJob, path, checkpoint: LedgerCheckpoint) -> int:
-    """Writes the export file; returns the number of rows."""
+def export_write(*, job: ExportJob, path, checkpoint: LedgerCheckpoint, lease: JobLease | None = None) -> int:
+    """Writes the export file; returns the number of rows. The same job and checkpoint always give
+    the same bytes, however often (and by whichever worker) it runs."""
     columns = tables.columns_for(job.kind)
     scope = _scope(job)
     if job.kind == "events" and job.format == "csv" and connection.vendor == "postgresql":
@@ -186,7 +195,7 @@ def export_write(*, job: ExportJob, path, checkpoint: LedgerCheckpoint) -> int:
 
         return copy_events_csv(job=job, path=path, checkpoint=checkpoint, scope=scope, columns=columns)
     total = tables.events_queryset(scope, job.date_from, job.date_to).count() if job.kind == "events" else 0
-    run = Run(job, checkpoint, total)
+    run = Run(job, checkpoint, total, lease)
     source = tables.rows(job.kind, scope, job.date_from, job.date_to)
     writer = writers.WRITERS[job.format]
     # HJ 1259 exports always hold all five tables, empty ones included.
@@ -198,37 +207,51 @@ def export_write(*, job: ExportJob, path, checkpoint: LedgerCheckpoint) -> int:
 
 
 def export_run(*, job_id) -> ExportJob | None:
-    """Claims a queued job (compare-and-set, so a redelivered task does nothing) and runs it."""
-    if not ExportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(status=JobStatus.RUNNING):
+    """Claims a queued job (compare-and-set with a lease, so a redelivered task does nothing) and runs
+    it. Its outcome is written only while this attempt still holds the job: after a lost lease the
+    sweep has queued it again, and the new attempt's file stands."""
+    attempt = job_claim(ExportJob, job_id)
+    if attempt is None:
         return None
     job = ExportJob.objects.select_related("organisation", "requested_by").get(pk=job_id)
     path = export_dir() / f"{job.pk}.{writers.EXTENSIONS[job.format]}"
-    partial = path.with_suffix(path.suffix + ".part")
-    try:
-        checkpoint = ledger_seal()
-        rows = export_write(job=job, path=partial, checkpoint=checkpoint)
-        os.replace(partial, path)
-    except Exception as exc:
-        log.exception("export %s failed", job.pk)
+    partial = path.with_suffix(f"{path.suffix}.{attempt}.part")
+    with JobLease(ExportJob, job.pk, attempt) as lease:
+        try:
+            checkpoint = ledger_seal()
+            rows = export_write(job=job, path=partial, checkpoint=checkpoint, lease=lease)
+        except Exception as exc:
+            log.exception("export %s failed", job.pk)
+            partial.unlink(missing_ok=True)
+            job_holding(ExportJob, job.pk, attempt).update(
+                status=JobStatus.FAILED, leased_until=None, error=str(exc)[:2000], finished_at=timezone.now()
+            )
+            raise
+        sha = hashlib.sha256()
+        with open(partial, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                sha.update(block)
+        now = timezone.now()
+        with transaction.atomic():
+            held = job_holding(ExportJob, job.pk, attempt).update(
+                status=JobStatus.DONE,
+                leased_until=None,
+                progress=100,
+                rows=rows,
+                file=str(path.relative_to(settings.MEDIA_ROOT)),
+                sha256=sha.hexdigest(),
+                finished_at=now,
+                expires_at=now + timedelta(seconds=LINK_MAX_AGE),
+            )
+            if held:
+                os.replace(partial, path)
+    for stale in path.parent.glob(f"{path.name}.*.part"):  # left by attempts whose worker died
+        if held and stale != partial:
+            stale.unlink(missing_ok=True)
+    if not held:
+        log.warning("export %s: attempt %s lost its lease; its file is dropped", job.pk, attempt)
         partial.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-    sha = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            sha.update(block)
-    now = timezone.now()
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.DONE,
-        progress=100,
-        rows=rows,
-        file=str(path.relative_to(settings.MEDIA_ROOT)),
-        sha256=sha.hexdigest(),
-        finished_at=now,
-        expires_at=now + timedelta(seconds=LINK_MAX_AGE),
-    )
+        return None
     job.refresh_from_db()
     return job
 
