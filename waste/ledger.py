@@ -157,20 +157,35 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     heads {shard: [seq, hash]}, signature, public_key. Returns (entries checked, problems), with
     at most the first problem of each shard, sorted by entry id.
     """
+    return verify_chains(_hashed(rows), checkpoints, trusted_keys)
+
+
+def _hashed(rows):
+    """(entry_id, shard, seq, prev_hash, stored_hash, content matches) from rows of hashed fields."""
+    for entry_id, fields, stored in rows:
+        if isinstance(fields, bytes):  # UTF-8 as PostgreSQL streams it: no decoding of what is only hashed
+            head = fields.split(SEP_BYTES, 3)
+            head[2] = head[2].decode()
+        else:
+            head = fields.split(SEP, 3) if isinstance(fields, str) else fields
+        yield entry_id, int(head[0]), int(head[1]), head[2], stored, entry_hash(fields) == stored
+
+
+def verify_chains(rows, checkpoints=(), trusted_keys: set[str] | None = None):
+    """``verify_entries`` once each entry's content has been hashed and compared with its stored hash
+    (by ``verify_entries`` itself, or by PostgreSQL's sha256 over the same text: waste.selectors.ledger).
+
+    ``rows``: iterable of (entry_id, shard, seq, prev_hash, stored_hash, content_ok) ordered by shard
+    then seq. Checks the links, the sequence and the signed checkpoints.
+    """
     problems: dict[int, Problem] = {}
     hashes_at: dict[tuple[int, int], str] = {}
     wanted = {(int(s), int(v[0])) for cp in checkpoints for s, v in cp["heads"].items()}
     last_seq: dict[int, int] = {}
     count = 0
     shard, expect_prev, expect_seq = None, GENESIS, 1
-    for entry_id, fields, stored in rows:
+    for entry_id, this_shard, seq, prev, stored, content_ok in rows:
         count += 1
-        if isinstance(fields, bytes):  # UTF-8 as PostgreSQL streams it: no decoding of what is only hashed
-            head = fields.split(SEP_BYTES, 3)
-            head[2] = head[2].decode()
-        else:
-            head = fields.split(SEP, 3) if isinstance(fields, str) else fields
-        this_shard, seq = int(head[0]), int(head[1])
         if this_shard != shard:
             shard, expect_prev, expect_seq = this_shard, GENESIS, 1
         last_seq[shard] = seq
@@ -180,11 +195,11 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
             problems[shard] = Problem(
                 entry_id, shard, seq, f"sequence jumps from {expect_seq - 1} to {seq}: an entry was deleted or inserted"
             )
-        elif head[2] != expect_prev:
+        elif prev != expect_prev:
             problems[shard] = Problem(
                 entry_id, shard, seq, "does not link to the entry before it (deleted, inserted or reordered)"
             )
-        elif entry_hash(fields) != stored:
+        elif not content_ok:
             problems[shard] = Problem(entry_id, shard, seq, "content does not match its hash (edited)")
         if (shard, seq) in wanted:
             hashes_at[(shard, seq)] = stored
