@@ -178,10 +178,28 @@ def verify_chains(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     ``rows``: iterable of (entry_id, shard, seq, prev_hash, stored_hash, content_ok) ordered by shard
     then seq. Checks the links, the sequence and the signed checkpoints.
     """
-    problems: dict[int, Problem] = {}
-    hashes_at: dict[tuple[int, int], str] = {}
+    return chains_conclude([chains_check(rows, checkpoints)], checkpoints, trusted_keys)
+
+
+class Chains:
+    """What checking some shards' chains found: entries, first problem per shard, last seq per shard,
+    and the hashes at the positions the checkpoints sealed."""
+
+    __slots__ = ("count", "problems", "last_seq", "hashes_at")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.problems: dict[int, Problem] = {}
+        self.last_seq: dict[int, int] = {}
+        self.hashes_at: dict[tuple[int, int], str] = {}
+
+
+def chains_check(rows, checkpoints=()) -> Chains:
+    """Checks the links and sequence of the shards in ``rows`` (rows as for ``verify_chains``). Shards are
+    independent, so disjoint sets of shards may be checked apart (in parallel) and concluded together."""
+    found = Chains()
+    problems, hashes_at, last_seq = found.problems, found.hashes_at, found.last_seq
     wanted = {(int(s), int(v[0])) for cp in checkpoints for s, v in cp["heads"].items()}
-    last_seq: dict[int, int] = {}
     count = 0
     shard, expect_prev, expect_seq = None, GENESIS, 1
     for entry_id, this_shard, seq, prev, stored, content_ok in rows:
@@ -204,6 +222,20 @@ def verify_chains(rows, checkpoints=(), trusted_keys: set[str] | None = None):
         if (shard, seq) in wanted:
             hashes_at[(shard, seq)] = stored
         expect_prev, expect_seq = stored, seq + 1
+    found.count = count
+    return found
+
+
+def chains_conclude(parts: list[Chains], checkpoints=(), trusted_keys: set[str] | None = None):
+    """(entries checked, problems) from the chains of disjoint shards, against the signed checkpoints."""
+    count = sum(part.count for part in parts)
+    problems: dict[int, Problem] = {}
+    last_seq: dict[int, int] = {}
+    hashes_at: dict[tuple[int, int], str] = {}
+    for part in parts:
+        problems |= part.problems
+        last_seq |= part.last_seq
+        hashes_at |= part.hashes_at
     for number, cp in enumerate(checkpoints, start=1):
         message = checkpoint_message(size=cp["size"], root=cp["root"], created_at=cp["created_at"])
         heads = {int(s): (int(v[0]), v[1]) for s, v in cp["heads"].items()}
