@@ -13,3 +13,4 @@ class WasteConfig(AppConfig):
 
         # Every migrate ends with the application role's grants (the owner runs it; see waste.dbroles).
         post_migrate.connect(dbroles.grants_after_migrate, sender=self, dispatch_uid="waste-grants")
+        from waste.api import tokens  # noqa: F401  (connects the token cache's invalidation)

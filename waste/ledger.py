@@ -157,20 +157,53 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
     heads {shard: [seq, hash]}, signature, public_key. Returns (entries checked, problems), with
     at most the first problem of each shard, sorted by entry id.
     """
-    problems: dict[int, Problem] = {}
-    hashes_at: dict[tuple[int, int], str] = {}
-    wanted = {(int(s), int(v[0])) for cp in checkpoints for s, v in cp["heads"].items()}
-    last_seq: dict[int, int] = {}
-    count = 0
-    shard, expect_prev, expect_seq = None, GENESIS, 1
+    return verify_chains(_hashed(rows), checkpoints, trusted_keys)
+
+
+def _hashed(rows):
+    """(entry_id, shard, seq, prev_hash, stored_hash, content matches) from rows of hashed fields."""
     for entry_id, fields, stored in rows:
-        count += 1
         if isinstance(fields, bytes):  # UTF-8 as PostgreSQL streams it: no decoding of what is only hashed
             head = fields.split(SEP_BYTES, 3)
             head[2] = head[2].decode()
         else:
             head = fields.split(SEP, 3) if isinstance(fields, str) else fields
-        this_shard, seq = int(head[0]), int(head[1])
+        yield entry_id, int(head[0]), int(head[1]), head[2], stored, entry_hash(fields) == stored
+
+
+def verify_chains(rows, checkpoints=(), trusted_keys: set[str] | None = None):
+    """``verify_entries`` once each entry's content has been hashed and compared with its stored hash
+    (by ``verify_entries`` itself, or by PostgreSQL's sha256 over the same text: waste.selectors.ledger).
+
+    ``rows``: iterable of (entry_id, shard, seq, prev_hash, stored_hash, content_ok) ordered by shard
+    then seq. Checks the links, the sequence and the signed checkpoints.
+    """
+    return chains_conclude([chains_check(rows, checkpoints)], checkpoints, trusted_keys)
+
+
+class Chains:
+    """What checking some shards' chains found: entries, first problem per shard, last seq per shard,
+    and the hashes at the positions the checkpoints sealed."""
+
+    __slots__ = ("count", "problems", "last_seq", "hashes_at")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.problems: dict[int, Problem] = {}
+        self.last_seq: dict[int, int] = {}
+        self.hashes_at: dict[tuple[int, int], str] = {}
+
+
+def chains_check(rows, checkpoints=()) -> Chains:
+    """Checks the links and sequence of the shards in ``rows`` (rows as for ``verify_chains``). Shards are
+    independent, so disjoint sets of shards may be checked apart (in parallel) and concluded together."""
+    found = Chains()
+    problems, hashes_at, last_seq = found.problems, found.hashes_at, found.last_seq
+    wanted = {(int(s), int(v[0])) for cp in checkpoints for s, v in cp["heads"].items()}
+    count = 0
+    shard, expect_prev, expect_seq = None, GENESIS, 1
+    for entry_id, this_shard, seq, prev, stored, content_ok in rows:
+        count += 1
         if this_shard != shard:
             shard, expect_prev, expect_seq = this_shard, GENESIS, 1
         last_seq[shard] = seq
@@ -180,15 +213,29 @@ def verify_entries(rows, checkpoints=(), trusted_keys: set[str] | None = None):
             problems[shard] = Problem(
                 entry_id, shard, seq, f"sequence jumps from {expect_seq - 1} to {seq}: an entry was deleted or inserted"
             )
-        elif head[2] != expect_prev:
+        elif prev != expect_prev:
             problems[shard] = Problem(
                 entry_id, shard, seq, "does not link to the entry before it (deleted, inserted or reordered)"
             )
-        elif entry_hash(fields) != stored:
+        elif not content_ok:
             problems[shard] = Problem(entry_id, shard, seq, "content does not match its hash (edited)")
         if (shard, seq) in wanted:
             hashes_at[(shard, seq)] = stored
         expect_prev, expect_seq = stored, seq + 1
+    found.count = count
+    return found
+
+
+def chains_conclude(parts: list[Chains], checkpoints=(), trusted_keys: set[str] | None = None):
+    """(entries checked, problems) from the chains of disjoint shards, against the signed checkpoints."""
+    count = sum(part.count for part in parts)
+    problems: dict[int, Problem] = {}
+    last_seq: dict[int, int] = {}
+    hashes_at: dict[tuple[int, int], str] = {}
+    for part in parts:
+        problems |= part.problems
+        last_seq |= part.last_seq
+        hashes_at |= part.hashes_at
     for number, cp in enumerate(checkpoints, start=1):
         message = checkpoint_message(size=cp["size"], root=cp["root"], created_at=cp["created_at"])
         heads = {int(s): (int(v[0]), v[1]) for s, v in cp["heads"].items()}

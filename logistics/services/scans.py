@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from logistics.services.trips import trip_stops_complete_for_pickups
 from waste.errors import AppError, NotFound
 from waste.lifecycle import Action
+from waste.selectors.acts import batch_locked_with_context
 from waste.selectors.batches import batch_code_check, batches_locked
 from waste.services.batches import event_time_check
 from waste.services.transitions import Act, Outcome, transitions_apply
@@ -40,12 +41,26 @@ class Scan:
     reason: str = ""
 
 
-@transaction.atomic
+# No savepoint when called inside a transaction (the idempotency wrapper's): a refused scan raises,
+# and the caller's block rolls back whole, so a savepoint would only add two statements to every scan.
+@transaction.atomic(savepoint=False)
 def scan_record(*, user, scan: Scan) -> Outcome:
-    """One scan: the batch's transition, its ledger entry and the trip stop it completes, or a refusal."""
-    [outcome] = _record(user, [scan])
+    """One scan: the batch's transition, its ledger entry and the trip stop it completes, or a refusal.
+    The batch, its manifest, the sites and the user's organisations come in one read (see
+    waste.selectors.acts)."""
+    code = batch_code_check(scan.code)
+    scan.event_time = event_time_check(scan.event_time, "event_time")
+    batch, context = batch_locked_with_context(
+        user=user, code=code, site_id=scan.site_id, organisation_id=scan.organisation_id
+    )
+    if batch is None:
+        raise NotFound.field("code", _("No batch with this code."), code="unknown_batch")
+    [outcome] = transitions_apply(user=user, items=[(batch, _act(user, scan))], context=context)
     if outcome.error is not None:
         raise outcome.error
+    if scan.action == Action.PICKUP:
+        # A carrier that picks a batch up has done its trip's stop for it.
+        trip_stops_complete_for_pickups(picked={(batch.pk, outcome.entry.organisation_id)})
     return outcome
 
 

@@ -4,7 +4,7 @@ single scans in a bounded one, and a scan written whole or not at all."""
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from logistics.services import scans as scan_services
 from logistics.services.scans import Scan, scan_record, scans_record
@@ -15,13 +15,18 @@ from waste.models import Batch, LedgerEntry, Manifest, ManifestCarrier
 
 pytestmark = pytest.mark.django_db
 
-# Statements for one pickup through HTTP, 20 today: token (2), idempotency key, batch lock with its
-# site, manifest line with manifest and destination, carriers, memberships; batch update, party,
-# carrier signature, manifest status, shard head lock, entry insert, head update, trip stops;
-# idempotency record; and 4 savepoint statements that exist only because the test holds a transaction.
-SINGLE_PICKUP_MAX = 20
-# Statements for a bulk upload, whatever its size: the same 20 for 3, 120 or 1,000 scans.
-BULK_MAX = 20
+# Statements for one pickup through HTTP on PostgreSQL, 11: the token comes from the cache once used
+# (waste.api.tokens); two reads: the idempotency record, then the batch locked with its site, open
+# manifest line, manifest, destination, carriers, the named site and the user's organisations
+# (waste.selectors.acts); the writes: batch and party (one statement), the carrier's signature and the
+# manifest in transit (first pickup of a manifest only), the shard head locked, then the entry with the
+# new head (one statement), the trip stops (one statement), the idempotency record; and 2 savepoint
+# statements that exist only because the test holds a transaction.
+# SpatiaLite reads the batch, the manifest line, the carriers and the memberships in 4 ORM statements,
+# and writes batch, party, trip stops and the head apart.
+SINGLE_PICKUP_MAX = {"postgresql": 11, "sqlite": 19}
+# Statements for a bulk upload, whatever its size: the same for 3, 120 or 1,000 scans.
+BULK_MAX = {"postgresql": 16, "sqlite": 20}
 
 
 def bulk(client, scans):
@@ -36,8 +41,17 @@ def test_it_counts_the_statements_of_a_single_pickup(city, catalogs, django_asse
     body = pickup_item(city, code, "k")
     del body["idempotency_key"]
 
-    with django_assert_max_num_queries(SINGLE_PICKUP_MAX):
+    hauler.get("/api/v1/me/")  # the token's first use reads it; a device's later scans find it cached
+
+    with django_assert_max_num_queries(SINGLE_PICKUP_MAX[connection.vendor]) as captured:
         response = hauler.post("/api/v1/scans/", body, format="json", HTTP_IDEMPOTENCY_KEY="single-1")
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT")]
+    # The reads of a scan: the idempotency record, then the batch locked with everything deciding it;
+    # the other SELECT locks what is written next (the ledger shard's head).
+    reads = [sql for sql in selects if "waste_ledgerhead" not in sql and "logistics_tripstop" not in sql]
+    if connection.vendor == "postgresql":
+        assert len(reads) == 2, reads
+        assert len(selects) == 3, selects
 
     assert response.status_code == 201, response.json()
     assert Batch.objects.get(code=code).carrier_id == city.hauler_org.pk
@@ -52,8 +66,9 @@ def test_it_applies_a_bulk_upload_in_the_same_statements_for_3_or_120_scans(
     for n in (3, 120):
         codes, number = shipment(city, n)
         scans = [pickup_item(city, code, f"{n}-{i}") for i, code in enumerate(codes)]
+        hauler.get("/api/v1/me/")  # the token's first use reads it; later uses (for a minute) find it cached
 
-        with django_assert_max_num_queries(BULK_MAX) as captured:
+        with django_assert_max_num_queries(BULK_MAX[connection.vendor]) as captured:
             answer = bulk(hauler, scans)
 
         statements[n] = len(captured)
@@ -62,7 +77,8 @@ def test_it_applies_a_bulk_upload_in_the_same_statements_for_3_or_120_scans(
         assert Manifest.objects.get(number=number).status == "in_transit"
         assert ManifestCarrier.objects.get(manifest__number=number).signed_at is not None
         assert LedgerEntry.objects.filter(batch_code__in=codes, event_type="picked_up").count() == n
-    assert statements[3] == statements[120]
+    if connection.vendor == "postgresql":  # SQLite's limit on parameters splits the 120 batches' update
+        assert statements[3] == statements[120]
 
 
 def test_it_answers_duplicate_keys_inside_one_upload_item_by_item(city, catalogs):

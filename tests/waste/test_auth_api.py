@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -182,3 +184,44 @@ def test_it_lists_every_organisation_of_a_member(city):
     assert set(orgs) == {city.generator_org.name, city.hauler_org.name}
     assert orgs[city.hauler_org.name]["roles"] == ["hauler"]
     assert orgs[city.hauler_org.name]["member_role"] == "viewer"
+
+
+def test_it_reads_a_token_used_again_from_the_cache_without_a_query(city):
+    client = bearer(login("generator").json()["token"])
+    assert client.get(ME_URL).status_code == 200
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(ME_URL)
+
+    assert response.status_code == 200
+    assert response.json()["username"] == "generator"
+    assert not [q["sql"] for q in captured.captured_queries if "knox_authtoken" in q["sql"] or "auth_user" in q["sql"]]
+
+
+def test_it_rejects_a_cached_token_at_once_after_revoke_all_from_another_token(city):
+    first, second = login("generator").json()["token"], login("generator").json()["token"]
+    assert bearer(second).get(ME_URL).status_code == 200  # now cached
+
+    bearer(first).post("/api/v1/auth/token/revoke-all/")
+
+    assert bearer(second).get(ME_URL).status_code == 401
+
+
+def test_it_rejects_a_cached_token_at_once_when_its_user_is_deactivated(city):
+    client = bearer(login("generator").json()["token"])
+    assert client.get(ME_URL).status_code == 200  # now cached
+
+    city.generator.is_active = False
+    city.generator.save()
+
+    assert client.get(ME_URL).status_code == 401
+
+
+def test_it_rejects_a_cached_token_at_once_when_it_is_deleted_in_the_admin(city):
+    token = login("generator").json()["token"]
+    client = bearer(token)
+    assert client.get(ME_URL).status_code == 200  # now cached
+
+    AuthToken.objects.filter(user=city.generator).delete()
+
+    assert client.get(ME_URL).status_code == 401

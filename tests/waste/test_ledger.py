@@ -15,6 +15,7 @@ from tests.conftest import client_for, tamper
 from tests.waste.chain_helpers import batch_new, manifest_new, now_iso, permit, point_of, scan
 from waste import dbroles, ledger
 from waste.models import LedgerCheckpoint, LedgerEntry
+from waste.selectors.ledger import ledger_verify
 from waste.services.ledger import entry_fields, ledger_seal
 
 pytestmark = pytest.mark.django_db
@@ -517,3 +518,30 @@ def test_it_checks_a_checkpoint_signature_offline():
     assert "entries were deleted" in problems[0].reason
     bad = {**checkpoint, "signature": base64.b64encode(b"\x00" * 64).decode()}
     assert "bad signature" in ledger.verify_entries(rows, [bad])[1][0].reason
+
+
+@pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
+def test_it_verifies_disjoint_shards_in_parallel_streams_and_still_finds_an_edit(city, catalogs):
+    permit(city.transfer, ["HW08"], ["R13", "R9"])
+    generator, hauler = client_for(city.generator), client_for(city.hauler)
+    codes = [batch_new(generator, city.generation_site, generated_at=now_iso(-60))["code"] for _ in range(6)]
+    manifest_new(
+        generator, from_site=city.generation_site, to_site=city.transfer, carriers=[city.hauler_org], codes=codes
+    )
+    for code in codes:  # a reason in Chinese: PostgreSQL must hash the same UTF-8 bytes as Python
+        assert (
+            scan(hauler, code, "pickup", location=point_of(city.generation_site), reason="桶身破损").status_code == 201
+        )
+    ledger_seal()
+    assert len({e.shard for e in LedgerEntry.objects.all()}) > 2
+
+    count, problems = ledger_verify(streams=3)
+
+    assert (count, problems) == (entries(), [])
+    target = LedgerEntry.objects.filter(data__contains="破损").order_by("id").last()
+    with transaction.atomic():
+        maintenance()
+        raw("UPDATE waste_ledgerentry SET data = replace(data, '破损', '完好') WHERE id = %s", [target.pk])
+    _, problems = ledger_verify(streams=3)
+    assert [(p.entry_id, p.reason) for p in problems] == [(target.pk, "content does not match its hash (edited)")]

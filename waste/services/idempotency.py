@@ -31,7 +31,8 @@ def idempotent_call(*, user, scope: str, key: str | None, body, handler: Callabl
     Returns (status, body, replayed).
     """
     if key is None:
-        return (*handler(), False)
+        with transaction.atomic():  # the handler's writes stand or fall together, as with a key
+            return (*handler(), False)
     if not key or len(key) > MAX_KEY_LENGTH:
         raise AppError.field(
             "Idempotency-Key",

@@ -85,11 +85,10 @@ def ledger_append(*, events: list[NewEvent]) -> list[LedgerEntry]:
         heads[shard] = (entry.seq, entry.hash)
         entries.append(entry)
         rows.append(_row(entry, location))
-    ids = _insert(rows)
+    ids = _insert(rows, heads)
     for entry in entries:
         entry.pk = ids[(entry.shard, entry.seq)]
         entry._state.adding = False
-    _heads_update(heads)
     return entries
 
 
@@ -116,8 +115,14 @@ INSERT_COLUMNS = (
 
 
 def _heads_locked(shards: list[int]) -> dict[int, tuple[int, str]]:
-    rows = LedgerHead.objects.select_for_update().filter(shard__in=shards).order_by("shard")
-    return {h.shard: (h.seq, h.hash) for h in rows}
+    if connection.vendor != "postgresql":
+        rows = LedgerHead.objects.select_for_update().filter(shard__in=shards).order_by("shard")
+        return {h.shard: (h.seq, h.hash) for h in rows}
+    with connection.cursor() as cursor:  # raw: this lock is taken on every scan
+        cursor.execute(
+            "SELECT shard, seq, hash FROM waste_ledgerhead WHERE shard = ANY(%s) ORDER BY shard FOR UPDATE", [shards]
+        )
+        return {shard: (seq, digest) for shard, seq, digest in cursor.fetchall()}
 
 
 def _row(entry: LedgerEntry, location) -> tuple:
@@ -150,27 +155,34 @@ def _row(entry: LedgerEntry, location) -> tuple:
 INSERT_CHUNK = 1000  # rows per INSERT: 17 parameters each, well inside PostgreSQL's and SQLite's limits
 
 
-def _insert(rows: list[tuple]) -> dict[tuple[int, int], int]:
-    """Raw multi-row INSERT, one statement per thousand entries, any number of shards: the ORM's
-    bulk_create spends more time preparing rows than the database spends storing them, and this is
-    the hot path of every scan. Answers {(shard, seq): id}; (shard, seq) is unique, so the ids do
-    not depend on the order in which the database returns them."""
+def _insert(rows: list[tuple], heads: dict[int, tuple[int, str]]) -> dict[tuple[int, int], int]:
+    """Raw multi-row INSERT, one statement per thousand entries, any number of shards, and the shards'
+    new heads: the ORM's bulk_create spends more time preparing rows than the database spends storing
+    them, and this is the hot path of every scan. On PostgreSQL the heads' UPDATE rides in the same
+    statement as the first thousand entries. Answers {(shard, seq): id}; (shard, seq) is unique, so the
+    ids do not depend on the order in which the database returns them."""
     geometry = "ST_GeomFromText(%s, 4326)" if connection.vendor == "postgresql" else "GeomFromText(%s, 4326)"
     one = "(" + ", ".join(["%s"] * (len(INSERT_COLUMNS) - 1) + [geometry]) + ")"
     ids = {}
+    heads_sql, heads_params = _heads_update_sql(heads)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
-            cursor.execute(
+            sql = (
                 f"INSERT INTO waste_ledgerentry ({', '.join(INSERT_COLUMNS)}) VALUES {', '.join([one] * len(chunk))}"
-                " RETURNING id, shard, seq",
-                [value for row in chunk for value in row],
+                " RETURNING id, shard, seq"
             )
+            params = [value for row in chunk for value in row]
+            if start == 0 and connection.vendor == "postgresql":
+                sql, params = f"WITH h AS ({heads_sql}) {sql}", heads_params + params
+            cursor.execute(sql, params)
             ids.update({(shard, seq): pk for pk, shard, seq in cursor.fetchall()})
+        if connection.vendor != "postgresql":
+            cursor.execute(heads_sql, heads_params)
     return ids
 
 
-def _heads_update(heads: dict[int, tuple[int, str]]) -> None:
+def _heads_update_sql(heads: dict[int, tuple[int, str]]) -> tuple[str, list]:
     """Every touched shard's new head in one UPDATE (CASE rather than UPDATE ... FROM (VALUES ...),
     which SQLite cannot alias)."""
     shards = sorted(heads)
@@ -178,12 +190,11 @@ def _heads_update(heads: dict[int, tuple[int, str]]) -> None:
     hash_cases = " ".join(["WHEN %s THEN %s"] * len(shards))
     params = [v for s in shards for v in (s, heads[s][0])] + [v for s in shards for v in (s, heads[s][1])]
     params += shards
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE waste_ledgerhead SET seq = CASE shard {seq_cases} END, hash = CASE shard {hash_cases} END"
-            f" WHERE shard IN ({', '.join(['%s'] * len(shards))})",
-            params,
-        )
+    sql = (
+        f"UPDATE waste_ledgerhead SET seq = CASE shard {seq_cases} END, hash = CASE shard {hash_cases} END"
+        f" WHERE shard IN ({', '.join(['%s'] * len(shards))})"
+    )
+    return sql, params
 
 
 def entry_fields(entry: LedgerEntry) -> list[str]:
