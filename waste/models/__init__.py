@@ -12,6 +12,7 @@ from .compliance import (
     Webhook,
     WebhookDelivery,
 )
+from .devices import Device
 from .idempotency import IdempotencyRecord
 from .jobs import OutboxMessage
 from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerFrontier, LedgerHead
@@ -36,6 +37,7 @@ __all__ = [
     "BatchStatus",
     "Catalog",
     "CatalogEntry",
+    "Device",
     "EventType",
     "IdScheme",
     "IdempotencyRecord",
