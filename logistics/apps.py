@@ -12,3 +12,15 @@ class LogisticsConfig(AppConfig):
         from logistics.demo import seed_demo
 
         seed_demo(city)
+
+    def manifest_carriers_check(self, **kwargs) -> None:
+        """Called by waste.services.manifests.manifest_create: a hazardous load needs a licensed carrier."""
+        from logistics.services.fleet import carrier_licence_check
+
+        carrier_licence_check(**kwargs)
+
+    def manifest_carrier_vehicle(self, **kwargs):
+        """Called by the carrier's signature (waste.services.manifests): the vehicle and driver it names."""
+        from logistics.services.fleet import carrier_vehicle_for_signature
+
+        return carrier_vehicle_for_signature(**kwargs)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from logistics.models import Pickup, PlanStatus, RoutePlan, StopKind, Trip, TripStop
 from tests.factories import SiteFactory
-from tests.logistics.helpers import TODAY, depot, driver, licence, vehicle
+from tests.logistics.helpers import TODAY, depot, driver, vehicle
 from waste.geo import point
 from waste.models import Batch, SiteKind
 
@@ -29,10 +29,8 @@ def round_today(
     username="driver",
     classes=("general", "hazardous"),
 ):
-    """A trip for today: one pickup stop per batch code (at the batch's site), then one per extra
+    """A trip for today (the city's hauler is licensed for hazardous waste): one pickup stop per batch code (at the batch's site), then one per extra
     point in ``stops_at`` (a collection point's fill, no batch), then an unload at ``unload_at``."""
-    if "hazardous" in classes and not city.hauler_org.licences.exists():
-        licence(city.hauler_org)
     base = depot(city.hauler_org, *depot_at)
     user = driver(city.hauler_org, username=username)
     van = vehicle(city.hauler_org, base, plate, kg=5000, classes=classes, default_driver=user)

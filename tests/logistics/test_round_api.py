@@ -8,7 +8,6 @@ import pytest
 from logistics.models import StopStatus
 from logistics.routing import haversine_m
 from tests.conftest import client_for
-from tests.logistics.helpers import licence
 from tests.logistics.round_helpers import round_today
 from tests.logistics.test_roads import POINTS, road_network  # noqa: F401 - the fixture
 from tests.waste.chain_helpers import batch_new, manifest_new, now_iso, permit
@@ -20,7 +19,6 @@ pytestmark = pytest.mark.django_db
 def shipped(city, catalogs):
     """A hazardous batch at the generator's site on a manifest signed by its consignor."""
     permit(city.transfer, ["HW08"], ["R13"])
-    licence(city.hauler_org)  # hazardous waste needs a carrier licensed for it
     generator = client_for(city.generator)
     code = batch_new(generator, city.generation_site, quantity="240.000", generated_at=now_iso(-60))["code"]
     number = manifest_new(
