@@ -29,8 +29,9 @@ def round_today(
     username="driver",
     classes=("general", "hazardous"),
 ):
-    """A trip for today (the city's hauler is licensed for hazardous waste): one pickup stop per batch code (at the batch's site), then one per extra
-    point in ``stops_at`` (a collection point's fill, no batch), then an unload at ``unload_at``."""
+    """A trip for today (the city's hauler is licensed for hazardous waste): one pickup stop per batch
+    code (at the batch's site), then one per extra point in ``stops_at`` (a collection point's fill,
+    no batch), then an unload at ``unload_at``."""
     base = depot(city.hauler_org, *depot_at)
     user = driver(city.hauler_org, username=username)
     van = vehicle(city.hauler_org, base, plate, kg=5000, classes=classes, default_driver=user)
