@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logistics.models import HaulerLicence, Pickup, RoutePlan, StopStatus, Trip, TripStop, Vehicle
 from logistics.services import roads
 from waste.errors import NotFound
-from waste.models import CatalogEntry, MemberRole
+from waste.models import CatalogEntry, ManifestStatus, MemberRole
 from waste.scoping import visible_to
 from waste.selectors.batches import open_manifest_lines
+from waste.selectors.manifests import manifest_list
 
 
 def vehicle_list(*, user):
@@ -157,4 +159,16 @@ def driver_list(*, organisation):
         .objects.filter(memberships__organisation=organisation, memberships__role=MemberRole.DRIVER)
         .distinct()
         .order_by("username")
+    )
+
+
+def manifests_on_board(*, user):
+    """The load the driver has on board: current manifests whose carrier part he signed or drives,
+    picked up and not yet received."""
+    return (
+        manifest_list(user=user)
+        .filter(Q(carriers__driver=user) | Q(carriers__signed_by=user))
+        .filter(status__in=(ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT))
+        .distinct()
+        .order_by("-consignor_signed_at", "-id")
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import quote
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -13,6 +15,8 @@ from rest_framework.views import APIView
 from logistics import selectors
 from logistics.models import Trip, TripStop
 from logistics.services import trips as services
+from waste.documents.qr import qr_png
+from waste.roadside import roadside_token
 
 
 def navigation_links(lon: float, lat: float, name: str) -> dict:
@@ -177,3 +181,42 @@ class TripReplanApi(APIView):
         trip = selectors.trip_get(user=request.user, trip_id=trip_id)
         plan = services.trip_replan(user=request.user, trip=trip)
         return Response({"id": plan.id, "status": plan.status}, status=202)
+
+
+class LoadOnBoardApi(APIView):
+    """What the driver carries, each manifest with a short-lived roadside-control link and its QR code
+    (a PNG data URL, so the phone can keep and show it offline until the link expires)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
+        results = []
+        for manifest in selectors.manifests_on_board(user=request.user):
+            token, expires = roadside_token(manifest)
+            url = base + reverse("roadside", args=[token])
+            carriers = list(manifest.carriers.select_related("organisation", "driver").order_by("order"))
+            results.append(
+                {
+                    "number": manifest.number,
+                    "version": manifest.version,
+                    "status": manifest.status,
+                    "status_label": manifest.get_status_display(),
+                    "consignor": manifest.consignor.name,
+                    "destination": manifest.to_site.name,
+                    "plates": [c.vehicle_plate for c in carriers if c.vehicle_plate],
+                    "lines": [
+                        {
+                            "batch": line.batch.code,
+                            "waste_code": line.batch.waste.display_code,
+                            "waste_name": line.batch.waste.name,
+                            "quantity_kg": str(line.quantity_kg),
+                        }
+                        for line in manifest.lines.select_related("batch__waste").order_by("id")
+                    ],
+                    "control_url": url,
+                    "pdf_url": base + reverse("roadside-pdf", args=[token]),
+                    "qr": "data:image/png;base64," + base64.b64encode(qr_png(url, box_size=8)).decode(),
+                    "expires_at": expires.isoformat(),
+                }
+            )
+        return Response({"results": results})
