@@ -37,7 +37,8 @@ def roadside_manifest(token: str) -> Manifest:
     except signing.SignatureExpired as exc:
         raise LinkExpired(
             _(
-                "This control link has expired: links are valid for 30 minutes. Ask the driver to show the QR code again."
+                "This control link has expired: links are valid for 30 minutes. "
+                "Ask the driver to show the QR code again."
             ),
             code="expired",
         ) from exc

@@ -164,7 +164,8 @@ def manifest_pdf(manifest: Manifest) -> bytes:
     story += [
         Spacer(1, 4 * mm),
         p(
-            f"打印时间 Printed {_when(timezone.now())}　本联单由系统生成，签字记录见账本。 Signatures are recorded in the ledger."
+            f"打印时间 Printed {_when(timezone.now())}　"
+            "本联单由系统生成，签字记录见账本。 Signatures are recorded in the ledger."
         ),
     ]
     doc.build(story)
