@@ -38,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The translations: every app's .po compiled to .mo (not committed), again whenever a .po is newer.
-for po in */locale/*/LC_MESSAGES/django.po; do
+for po in */locale/*/LC_MESSAGES/*.po; do
   [ -e "$po" ] || continue
   mo=${po%.po}.mo
   if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 def pytest_configure(config):
     """Compile every app's zh_Hans catalogue that is newer than its .mo (they are not committed), before
     any test loads translations: tests must read the catalogues as they are in the tree."""
-    for po in REPO.glob("*/locale/*/LC_MESSAGES/django.po"):
+    for po in REPO.glob("*/locale/*/LC_MESSAGES/*.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)

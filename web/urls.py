@@ -1,6 +1,6 @@
 """URLs of the pages (namespace "web"): each area module owns its ``urlpatterns``."""
 
-from web.views import dispatch, enterprise, frame, recycler, regulator, site
+from web.views import devices, dispatch, enterprise, frame, phone, recycler, regulator, site
 
 app_name = "web"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     *recycler.urlpatterns,
     *dispatch.urlpatterns,
     *regulator.urlpatterns,
+    *devices.urlpatterns,
+    *phone.urlpatterns,
 ]

@@ -1,4 +1,8 @@
-"""Token auth: hashed, expiring, revocable tokens (django-rest-knox); failed logins locked out (axes)."""
+"""Token auth: hashed, expiring, revocable tokens (django-rest-knox); failed logins locked out (axes).
+
+Each token names the device it was issued to (waste.models.Device), listed on the web devices page
+where the user revokes it. Lifetime: REST_KNOX TOKEN_TTL (30 days) sliding with AUTO_REFRESH, so a
+driver's phone in daily use stays signed in, and one left unused for 30 days must sign in again."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from rest_framework.views import APIView
 
 from waste.errors import AppError
 from waste.selectors.parties import user_memberships
+from waste.services.devices import device_sign_in
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -29,6 +34,7 @@ class TokenCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
+        device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
@@ -38,8 +44,9 @@ class TokenCreateApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        credentials = {k: data.validated_data[k] for k in ("username", "password")}
         try:
-            user = authenticate(request._request, **data.validated_data)
+            user = authenticate(request._request, **credentials)
         except AxesBackendPermissionDenied:
             locked_out = True
         else:
@@ -51,8 +58,12 @@ class TokenCreateApi(APIView):
             raise AppError(_("Too many failed logins; try again later."), code="locked_out", status=429)
         if user is None or not user.is_active:
             raise AppError(_("Wrong username or password."), code="invalid_credentials", status=401)
-        instance, token = AuthToken.objects.create(user=user)
-        return Response(self.OutputSerializer({"token": token, "expiry": instance.expiry}).data)
+        device, token = device_sign_in(
+            user=user,
+            name=data.validated_data["device_name"],
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        return Response(self.OutputSerializer({"token": token, "expiry": device.token.expiry}).data)
 
 
 class TokenRevokeApi(APIView):

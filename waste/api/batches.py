@@ -95,11 +95,12 @@ class BatchOutput(serializers.ModelSerializer):
 
 
 class BatchDetailOutput(BatchOutput):
+    generator = serializers.CharField(source="organisation.name", read_only=True)
     lineage = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
 
     class Meta(BatchOutput.Meta):
-        fields = BatchOutput.Meta.fields + ["lineage", "events"]
+        fields = BatchOutput.Meta.fields + ["generator", "lineage", "events"]
 
     def get_lineage(self, batch) -> dict:
         return {

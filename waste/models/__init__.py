@@ -12,6 +12,7 @@ from .compliance import (
     Webhook,
     WebhookDelivery,
 )
+from .devices import Device
 from .idempotency import IdempotencyRecord
 from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerFrontier, LedgerHead
 from .manifests import Manifest, ManifestCarrier, ManifestLine, ManifestSerial, ManifestStatus
@@ -35,6 +36,7 @@ __all__ = [
     "BatchStatus",
     "Catalog",
     "CatalogEntry",
+    "Device",
     "EventType",
     "IdScheme",
     "IdempotencyRecord",

@@ -17,6 +17,7 @@ from waste.lifecycle import TRANSITIONS, Action
 from waste.models import (
     RECEIVING_KINDS,
     Batch,
+    BatchParty,
     BatchStatus,
     Manifest,
     ManifestCarrier,
@@ -127,6 +128,11 @@ def manifest_create(
     )
     ManifestLine.objects.bulk_create(
         [ManifestLine(manifest=manifest, batch=b, quantity_kg=b.last_weight_kg or b.quantity_kg) for b in locked]
+    )
+    # A carrier named on the manifest takes part in its batches' journey: its drivers see a batch
+    # (waste, quantity, generator) when they scan its label, before the pickup.
+    BatchParty.objects.bulk_create(
+        [BatchParty(batch=b, organisation=c) for b in locked for c in carriers], ignore_conflicts=True
     )
     return manifest
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('waste', '0009_batch_custody'),
+        ('waste', '0010_devices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
