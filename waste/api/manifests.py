@@ -21,6 +21,7 @@ class ManifestOutput(serializers.ModelSerializer):
     overdue = serializers.SerializerMethodField()
     names = serializers.SerializerMethodField()
     pin_signers = serializers.SerializerMethodField()
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
         model = Manifest
@@ -42,6 +43,7 @@ class ManifestOutput(serializers.ModelSerializer):
             "created_at",
             "names",
             "pin_signers",
+            "status_label",
         ]
 
     def get_carriers(self, manifest) -> list[dict]:
