@@ -176,7 +176,8 @@ def phone_login():
         page.get_by_label(re.compile("^密码|^Password")).fill(password)
         page.get_by_label(re.compile("这部手机的名称|Name of this phone")).fill(device_name)
         page.get_by_role("button", name=re.compile("登录|Sign in")).click()
-        page.wait_for_url(re.compile(r"/m/(scan/)?$|" + re.escape(next_path)))
+        page.wait_for_url(lambda url: urlparse(url).path != "/m/login/")
+        page.wait_for_load_state()
         return page
 
     return _login

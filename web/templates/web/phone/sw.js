@@ -28,10 +28,11 @@ async function networkFirst(request) {
     if (response.ok) await cache.put(request, response.clone());
     return response;
   } catch (error) {
-    const cached = await cache.match(request, { ignoreSearch: request.mode === "navigate" });
+    // ignoreVary: pages vary on Accept-Language and Cookie, and the precached copy was fetched with other headers.
+    const cached = await cache.match(request, { ignoreSearch: request.mode === "navigate", ignoreVary: true });
     if (cached) return cached;
     if (request.mode === "navigate") {
-      const fallback = await cache.match(OFFLINE_PAGE);
+      const fallback = await cache.match(OFFLINE_PAGE, { ignoreVary: true });
       if (fallback) return fallback;
     }
     throw error;
@@ -39,7 +40,7 @@ async function networkFirst(request) {
 }
 
 async function cacheFirst(request) {
-  const cached = await caches.match(request);
+  const cached = await caches.match(request, { ignoreVary: true });
   return cached || fetch(request);
 }
 

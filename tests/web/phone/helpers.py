@@ -1,0 +1,32 @@
+"""Steps shared by the phone's browser tests."""
+
+from __future__ import annotations
+
+QUEUE_JS = "window.idb.openDB('zw-phone').then((db) => db.getAll('queue'))"
+READS_JS = "window.idb.openDB('zw-phone').then((db) => db.getAllKeys('reads'))"
+
+
+def queue(page) -> list[dict]:
+    """The scans kept on the phone (IndexedDB), as the app stores them."""
+    return page.evaluate(QUEUE_JS)
+
+
+def type_code(page, code: str) -> None:
+    page.get_by_label("或输入标签上的编码").fill(code)
+    page.get_by_role("button", name="查询").click()
+    page.locator("#batch-code").filter(has_text=code).wait_for()
+
+
+def controlled(page, poll) -> None:
+    """Until the service worker controls the page and has cached the app shell."""
+    poll(lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"), message="no service worker")
+
+
+def round_saved(page, poll, codes) -> None:
+    """Until today's round and each of its batches are kept on the phone for offline use."""
+
+    def saved():
+        keys = page.evaluate(READS_JS)
+        return "/api/v1/trips/today/" in keys and all(f"/api/v1/batches/{c}/" in keys for c in codes)
+
+    poll(saved, message="today's round was not saved on the phone")
