@@ -76,6 +76,7 @@ def test_it_shows_today_s_round_on_a_list_and_a_map_and_reopens_it_offline(
     shot(page, "round")
 
     sw_ready(page)
+    page.allow_console(r"ERR_INTERNET_DISCONNECTED")  # the round's API read, answered from IndexedDB
     page.context.set_offline(True)
     page.reload()
     page.locator("#stops li").first.wait_for()
