@@ -13,6 +13,13 @@ class LogisticsConfig(AppConfig):
 
         seed_demo(city)
 
+    def seed_demo_fleet(self, city) -> None:
+        """Called by waste.demo.seed_demo_city before the city's activity (its manifests need licensed
+        carriers); idempotent, so the later ``seed_demo`` call adds nothing twice."""
+        from logistics.demo import seed_demo
+
+        seed_demo(city)
+
     def manifest_carriers_check(self, **kwargs) -> None:
         """Called by waste.services.manifests.manifest_create: a hazardous load needs a licensed carrier."""
         from logistics.services.fleet import carrier_licence_check

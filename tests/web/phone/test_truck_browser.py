@@ -42,7 +42,11 @@ def unsigned(city, catalogs):
         for _ in range(2)
     ]
     manifest = manifest_create(
-        user=city.generator, from_site=city.generation_site, to_site=city.transfer, carriers=[city.hauler_org], batches=codes
+        user=city.generator,
+        from_site=city.generation_site,
+        to_site=city.transfer,
+        carriers=[city.hauler_org],
+        batches=codes,
     )
     membership = Membership.objects.get(user=city.generator, organisation=city.generator_org)
     membership.set_pin(PIN)
