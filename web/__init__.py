@@ -47,6 +47,14 @@ Frame components, and how to use them:
   with ``Alpine.data`` in an ``alpine:init`` listener (see static/web/app.js), no inline expressions
   beyond property names. The Content-Security-Policy allows only 'self': no inline <script> or
   style="" attributes; data goes to scripts through ``json_script``.
+- The drivers' phone app (``/m/``, ``web/views/phone.py``): page shells extending
+  ``web/phone/base.html`` (tab bar, network indicator; blocks ``head``, ``scripts``, ``content``) with
+  no user data, so the service worker (``/m/sw.js``) can cache them; each page's ES module imports
+  ``web/static/web/phone/app.js`` (device token in IndexedDB, ``api(path, {cache})`` = Bearer fetch
+  with the last GET answer kept for offline, ``enqueue``/``syncQueue`` for the offline scan queue,
+  ``flash``). Add a page: view + URL + its URL name in ``PHONE_PAGES`` (the ONE precache list, with
+  ``PHONE_STATIC`` for its script). Fixtures: tests/web/phone/conftest.py (360 px phone, fake camera,
+  ``driver_round``, ``phone_login``).
 - Tests: tests/web/conftest.py has the browser fixtures (``page``, ``login(page, user)``,
   ``shot(page, name)``); mark browser tests ``@pytest.mark.browser``.
 """

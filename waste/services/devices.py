@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
@@ -13,22 +10,21 @@ from knox.models import AuthToken
 from waste.errors import NotFound
 from waste.models import Device
 
-# "Last used" is a hint for the user, not an audit trail: one write per device per minute at most.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
 
 @transaction.atomic
 def device_sign_in(*, user, name: str = "", user_agent: str = "") -> tuple[Device, str]:
     """A new token for this user on one device; returns the device and the token (shown once)."""
     instance, token = AuthToken.objects.create(user=user)
-    device = Device.objects.create(token=instance, name=name.strip()[:100], user_agent=user_agent[:300])
+    device = Device.objects.create(
+        token=instance, name=name.strip()[:100], user_agent=user_agent[:300], last_used_at=timezone.now()
+    )
     return device, token
 
 
 def device_touch(*, token: AuthToken) -> None:
-    now = timezone.now()
-    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-    Device.objects.filter(stale, token=token).update(last_used_at=now)
+    """The device was used now ("last used" is a hint to the user, to the minute; see
+    waste.api.authentication for when it is called)."""
+    Device.objects.filter(token=token).update(last_used_at=timezone.now())
 
 
 @transaction.atomic

@@ -19,7 +19,12 @@ def type_code(page, code: str) -> None:
 
 def controlled(page, poll) -> None:
     """Until the service worker controls the page and has cached the app shell."""
-    poll(lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"), message="no service worker")
+    # Generous: installing caches ~3 MB (the QR reader's .wasm) from the live server of a busy test machine.
+    poll(
+        lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"),
+        timeout_ms=60_000,
+        message="no service worker",
+    )
 
 
 def round_saved(page, poll, codes) -> None:
@@ -29,4 +34,4 @@ def round_saved(page, poll, codes) -> None:
         keys = page.evaluate(READS_JS)
         return "/api/v1/trips/today/" in keys and all(f"/api/v1/batches/{c}/" in keys for c in codes)
 
-    poll(saved, message="today's round was not saved on the phone")
+    poll(saved, timeout_ms=30_000, message="today's round was not saved on the phone")

@@ -97,3 +97,9 @@ def test_it_keeps_the_queue_when_the_device_is_revoked_and_uploads_it_after_sign
     phone_login(page, round_.driver, next_path="/m/scan/")
     poll(lambda: pickups([code]) == 1, message="the kept scan did not upload after signing in")
     assert [item["state"] for item in queue(page)] == ["done"]
+
+    page.get_by_role("link", name="待传").click()
+    page.get_by_role("button", name="让这部手机退出登录").click()
+    page.wait_for_url("**/m/login/**")
+    assert not Device.objects.filter(token__user=round_.driver).exists()
+    assert [item["state"] for item in queue(page)] == ["done"]  # the phone keeps what it shows

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from logistics.services.scans import Scan, scan_record
 from tests.logistics.scan_helpers import shipment
-from tests.web.phone.helpers import queue, type_code
+from tests.web.phone.helpers import controlled, queue, type_code
 from waste.labels import public_url
 from waste.models import Batch, LedgerEntry
 
@@ -96,6 +96,7 @@ def test_it_shows_a_batch_already_picked_up_as_refused_online_and_offline_until_
     )
     page.context.set_geolocation({"latitude": site.y, "longitude": site.x})
     phone_login(page, round_.driver, next_path="/m/scan/")
+    controlled(page, poll)  # the queue page must open offline below
     page.allow_console(r"ERR_INTERNET_DISCONNECTED")
 
     type_code(page, code)

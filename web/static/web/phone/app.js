@@ -226,6 +226,28 @@ async function prune() {
   }
 }
 
+async function syncOnce() {
+  try {
+    const waiting = await (await db()).getAllFromIndex("queue", "state", "waiting");
+    waiting.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+    const scans = waiting.filter((item) => item.kind === "scan");
+    for (let i = 0; i < scans.length; i += MAX_BULK) await uploadScans(scans.slice(i, i + MAX_BULK));
+    for (const item of waiting.filter((i) => i.kind === "refusal")) await uploadRefusal(item);
+    await prune();
+    return true;
+  } catch (exc) {
+    if (exc instanceof OfflineError || (exc instanceof ApiError && (exc.status >= 500 || exc.status === 401))) {
+      return false; // kept: tried again when the network is back, on the next open or by the timer
+    }
+    flash(exc.message || String(exc));
+    return false;
+  } finally {
+    await updateCount();
+    document.dispatchEvent(new CustomEvent("queue-changed"));
+  }
+}
+
+let again = false; // a scan queued while an upload ran: upload once more when it ends
 /**
  * Uploads what waits, oldest first. One upload at a time on this phone (a Web Lock), so a timer
  * and an "online" event never send the same scans side by side; a scan whose answer was lost is
@@ -234,25 +256,16 @@ async function prune() {
 export async function syncQueue() {
   if (!(await tokenGet())) return false;
   return navigator.locks.request("zw-phone-queue", { ifAvailable: true }, async (lock) => {
-    if (!lock) return false;
-    try {
-      const waiting = await (await db()).getAllFromIndex("queue", "state", "waiting");
-      waiting.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
-      const scans = waiting.filter((item) => item.kind === "scan");
-      for (let i = 0; i < scans.length; i += MAX_BULK) await uploadScans(scans.slice(i, i + MAX_BULK));
-      for (const item of waiting.filter((i) => i.kind === "refusal")) await uploadRefusal(item);
-      await prune();
-      return true;
-    } catch (exc) {
-      if (exc instanceof OfflineError || (exc instanceof ApiError && (exc.status >= 500 || exc.status === 401))) {
-        return false; // kept: tried again when the network is back, on the next open or by the timer
-      }
-      flash(exc.message || String(exc));
+    if (!lock) {
+      again = true;
       return false;
-    } finally {
-      await updateCount();
-      document.dispatchEvent(new CustomEvent("queue-changed"));
     }
+    let done;
+    do {
+      again = false;
+      done = await syncOnce();
+    } while (again && done);
+    return done;
   });
 }
 

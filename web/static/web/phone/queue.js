@@ -1,5 +1,5 @@
 // /m/queue/: what waits on this phone and what the server answered for each scan.
-import { dismiss, flash, queueItems, requireToken, syncQueue } from "./app.js";
+import { api, ApiError, dismiss, flash, queueItems, requireToken, syncQueue, tokenClear, toLogin } from "./app.js";
 
 const list = document.getElementById("queue");
 const template = document.getElementById("queue-item");
@@ -49,6 +49,20 @@ document.getElementById("send-now").addEventListener("click", async () => {
   }
   await syncQueue();
   await render();
+});
+
+document.getElementById("sign-out").addEventListener("click", async () => {
+  try {
+    await api("auth/token/revoke/", { method: "POST" }); // the token dies on the server too
+  } catch (exc) {
+    if (exc instanceof ApiError && exc.status !== 401) {
+      flash(exc.message);
+      return;
+    }
+    // offline or already revoked: forgetting it here is enough to sign this phone out
+  }
+  await tokenClear();
+  toLogin();
 });
 
 document.addEventListener("queue-changed", render);
