@@ -283,6 +283,12 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # --- Domain settings
 GEOFENCE_RADIUS_M = envfloat("GEOFENCE_RADIUS_M", 300.0)  # farther: the scan is flagged off_site
+# The map a driver's phone opens for a stop ({lat}, {lon}, WGS84; {name}); nothing is fetched by us.
+NAVIGATION_MAP_URL = os.environ.get(
+    "NAVIGATION_MAP_URL", "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+)
+# How long the roadside-control page behind a load's QR stays valid.
+ROADSIDE_LINK_SECONDS = envint("ROADSIDE_LINK_SECONDS", 30 * 60)
 # Farther than this from every site a batch can be at, a scan is refused: the batch cannot be there.
 SCAN_REFUSAL_RADIUS_M = envfloat("SCAN_REFUSAL_RADIUS_M", 5000.0)
 WEIGHT_TOLERANCE_PCT = envfloat("WEIGHT_TOLERANCE_PCT", 2.0)

@@ -12,3 +12,22 @@ class LogisticsConfig(AppConfig):
         from logistics.demo import seed_demo
 
         seed_demo(city)
+
+    def seed_demo_fleet(self, city) -> None:
+        """Called by waste.demo.seed_demo_city before the city's activity (its manifests need licensed
+        carriers); idempotent, so the later ``seed_demo`` call adds nothing twice."""
+        from logistics.demo import seed_demo
+
+        seed_demo(city)
+
+    def manifest_carriers_check(self, **kwargs) -> None:
+        """Called by waste.services.manifests.manifest_create: a hazardous load needs a licensed carrier."""
+        from logistics.services.fleet import carrier_licence_check
+
+        carrier_licence_check(**kwargs)
+
+    def manifest_carrier_vehicle(self, **kwargs):
+        """Called by the carrier's signature (waste.services.manifests): the vehicle and driver it names."""
+        from logistics.services.fleet import carrier_vehicle_for_signature
+
+        return carrier_vehicle_for_signature(**kwargs)

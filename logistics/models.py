@@ -22,6 +22,11 @@ class HaulerLicence(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="licences")
     number = models.CharField(max_length=60)
     classes = models.JSONField(help_text="waste classes, e.g. ['hazardous']")
+    codes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="hazardous-waste categories or codes it covers, e.g. ['HW08', '900-041-49']; empty: all",
+    )
     valid_from = models.DateField()
     valid_until = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -42,6 +47,12 @@ class HaulerLicence(models.Model):
 
     def in_force(self, on) -> bool:
         return self.valid_from <= on <= self.valid_until
+
+    def covers(self, entry) -> bool:
+        """Whether it licenses carrying the hazardous waste of catalogue ``entry`` (code or its category)."""
+        return WasteClass.HAZARDOUS in self.classes and (
+            not self.codes or entry.code in self.codes or entry.parent_code in self.codes
+        )
 
 
 class Vehicle(models.Model):

@@ -59,6 +59,22 @@ def client_for(user) -> APIClient:
     return client
 
 
+def hazardous_licence(organisation, number: str = "CITY-HW-1"):
+    """A hauler licence for hazardous waste in force this year: a hazardous manifest needs its carrier to hold one."""
+    import datetime
+
+    from logistics.models import HaulerLicence
+
+    today = datetime.date.today()
+    return HaulerLicence.objects.create(
+        organisation=organisation,
+        number=number,
+        classes=["hazardous"],
+        valid_from=today - datetime.timedelta(days=365),
+        valid_until=today + datetime.timedelta(days=365),
+    )
+
+
 @pytest.fixture
 def city(db):
     """The personas of a small city, each with an organisation and a site."""
@@ -66,6 +82,7 @@ def city(db):
         "generator", roles=[Role.GENERATOR], site_kind=SiteKind.GENERATION
     )
     hauler, hauler_org, _ = persona("hauler", roles=[Role.HAULER], site_kind=None)
+    hazardous_licence(hauler_org)
     operator, operator_org, transfer = persona(
         "operator", roles=[Role.SITE_OPERATOR], site_kind=SiteKind.TRANSFER_STATION
     )

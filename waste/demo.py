@@ -251,6 +251,11 @@ def seed_demo_city(*, activity: bool = True) -> DemoCity:
             district_code=code,
             defaults={"name": name, "area": MultiPolygon(bbox_polygon(*area))},
         )
+    # Fleets and licences before the activity: a hazardous manifest needs a licensed carrier.
+    for config in apps.get_app_configs():
+        hook = getattr(config, "seed_demo_fleet", None)
+        if callable(hook):
+            hook(city)
     if activity:
         _activity(city)
     # Other apps add their part (vehicles, recycler offers, ...) without waste importing them.

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+from urllib.parse import quote
+
+from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -10,6 +15,16 @@ from rest_framework.views import APIView
 from logistics import selectors
 from logistics.models import Trip, TripStop
 from logistics.services import trips as services
+from waste.documents.qr import qr_png
+from waste.roadside import roadside_token
+
+
+def navigation_links(lon: float, lat: float, name: str) -> dict:
+    """Navigation is left to the phone: a geo: URI (any maps app) and a map page it opens itself."""
+    return {
+        "geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(name)})",
+        "map_url": settings.NAVIGATION_MAP_URL.format(lat=f"{lat:.6f}", lon=f"{lon:.6f}", name=quote(name)),
+    }
 
 
 class StopOutput(serializers.ModelSerializer):
@@ -41,6 +56,56 @@ class StopOutput(serializers.ModelSerializer):
         return stop.pickup.batch.code if stop.pickup_id and stop.pickup.batch_id else None
 
 
+class RoundStopOutput(StopOutput):
+    """A stop of today's round as the driver's phone shows it."""
+
+    batches = serializers.SerializerMethodField()
+    waste = serializers.SerializerMethodField()
+    expected_kg = serializers.SerializerMethodField()
+    window = serializers.SerializerMethodField()
+    current = serializers.SerializerMethodField()
+    navigation = serializers.SerializerMethodField()
+    manifest = serializers.SerializerMethodField()
+
+    class Meta(StopOutput.Meta):
+        fields = StopOutput.Meta.fields + [
+            "batches",
+            "waste",
+            "expected_kg",
+            "window",
+            "current",
+            "navigation",
+            "manifest",
+        ]
+
+    def _details(self, stop) -> dict:
+        return self.context["details"].get(stop.pk, {})
+
+    def get_batches(self, stop) -> list[str]:
+        return [stop.pickup.batch.code] if stop.pickup_id and stop.pickup.batch_id else []
+
+    def get_waste(self, stop) -> dict | None:
+        return self._details(stop).get("waste")
+
+    def get_expected_kg(self, stop) -> str | None:
+        return str(stop.pickup.quantity_kg) if stop.pickup_id else None
+
+    def get_window(self, stop) -> dict | None:
+        if not stop.pickup_id or not (stop.pickup.window_start or stop.pickup.window_end):
+            return None
+        start, end = stop.pickup.window_start, stop.pickup.window_end
+        return {"start": start.strftime("%H:%M") if start else None, "end": end.strftime("%H:%M") if end else None}
+
+    def get_current(self, stop) -> bool:
+        return stop.pk in self.context["current"]
+
+    def get_navigation(self, stop) -> dict:
+        return navigation_links(stop.site.location.x, stop.site.location.y, stop.site.name)
+
+    def get_manifest(self, stop) -> dict | None:
+        return self._details(stop).get("manifest")
+
+
 class TripOutput(serializers.ModelSerializer):
     plate = serializers.CharField(source="vehicle.plate")
     driver = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -51,11 +116,34 @@ class TripOutput(serializers.ModelSerializer):
         fields = ["id", "plan", "vehicle", "plate", "driver", "date", "status", "stops"]
 
 
+class RoundOutput(TripOutput):
+    """A trip of today's round: stops in order, the current one flagged and named, and the route
+    as GeoJSON (road-following legs where a road network is loaded; ``route.source`` says which)."""
+
+    stops = RoundStopOutput(many=True)
+    current_stop = serializers.SerializerMethodField()
+    route = serializers.SerializerMethodField()
+
+    class Meta(TripOutput.Meta):
+        fields = TripOutput.Meta.fields + ["current_stop", "route"]
+
+    def get_current_stop(self, trip) -> int | None:
+        stop = selectors.trip_current_stop(trip)
+        return stop.sequence if stop else None
+
+    def get_route(self, trip) -> dict:
+        return selectors.trip_route_geojson(trip)
+
+
 class TripsTodayApi(APIView):
-    @extend_schema(responses={200: TripOutput(many=True)})
+    @extend_schema(responses={200: RoundOutput(many=True)})
     def get(self, request):
-        trips = selectors.trips_for_driver(user=request.user)
-        return Response({"results": TripOutput(trips, many=True).data})
+        trips = list(selectors.trips_for_driver(user=request.user))
+        context = {
+            "details": selectors.trip_stop_details(trips),
+            "current": {s.pk for s in (selectors.trip_current_stop(t) for t in trips) if s is not None},
+        }
+        return Response({"results": RoundOutput(trips, many=True, context=context).data})
 
 
 class TripDetailApi(APIView):
@@ -93,3 +181,42 @@ class TripReplanApi(APIView):
         trip = selectors.trip_get(user=request.user, trip_id=trip_id)
         plan = services.trip_replan(user=request.user, trip=trip)
         return Response({"id": plan.id, "status": plan.status}, status=202)
+
+
+class LoadOnBoardApi(APIView):
+    """What the driver carries, each manifest with a short-lived roadside-control link and its QR code
+    (a PNG data URL, so the phone can keep and show it offline until the link expires)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
+        results = []
+        for manifest in selectors.manifests_on_board(user=request.user):
+            token, expires = roadside_token(manifest)
+            url = base + reverse("roadside", args=[token])
+            carriers = list(manifest.carriers.select_related("organisation", "driver").order_by("order"))
+            results.append(
+                {
+                    "number": manifest.number,
+                    "version": manifest.version,
+                    "status": manifest.status,
+                    "status_label": manifest.get_status_display(),
+                    "consignor": manifest.consignor.name,
+                    "destination": manifest.to_site.name,
+                    "plates": [c.vehicle_plate for c in carriers if c.vehicle_plate],
+                    "lines": [
+                        {
+                            "batch": line.batch.code,
+                            "waste_code": line.batch.waste.display_code,
+                            "waste_name": line.batch.waste.name,
+                            "quantity_kg": str(line.quantity_kg),
+                        }
+                        for line in manifest.lines.select_related("batch__waste").order_by("id")
+                    ],
+                    "control_url": url,
+                    "pdf_url": base + reverse("roadside-pdf", args=[token]),
+                    "qr": "data:image/png;base64," + base64.b64encode(qr_png(url, box_size=8)).decode(),
+                    "expires_at": expires.isoformat(),
+                }
+            )
+        return Response({"results": results})

@@ -13,6 +13,7 @@ urlpatterns = [
     path("routes/plans/<int:plan_id>/", routes.PlanDetailApi.as_view(), name="plan-detail"),
     path("routes/plans/<int:plan_id>/dispatch/", routes.PlanDispatchApi.as_view(), name="plan-dispatch"),
     path("trips/today/", trips.TripsTodayApi.as_view(), name="trips-today"),
+    path("trips/today/load/", trips.LoadOnBoardApi.as_view(), name="trips-load"),
     path("trips/<int:trip_id>/", trips.TripDetailApi.as_view(), name="trip-detail"),
     path("trips/<int:trip_id>/stops/<int:sequence>/fail/", trips.StopFailApi.as_view(), name="trip-stop-fail"),
     path(

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from logistics.models import HaulerLicence, Vehicle, WasteClass
+from logistics.models import HaulerLicence, Trip, TripStatus, Vehicle, WasteClass
 from waste.errors import AppError
 from waste.models import MemberRole, Membership, Organisation, Role, Site
 from waste.permissions import membership_require
@@ -26,6 +26,64 @@ def licensed_classes(*, organisation: Organisation, on: datetime.date) -> set[st
 def vehicle_classes_on(vehicle: Vehicle, on: datetime.date, licensed: set[str] | None = None) -> set[str]:
     licensed = licensed if licensed is not None else licensed_classes(organisation=vehicle.organisation, on=on)
     return set(vehicle.classes) & licensed
+
+
+def carrier_licence_check(*, carrier: Organisation, batches, on: datetime.date, field: str) -> None:
+    """A hazardous batch travels only with a carrier holding a licence in force for its code or category."""
+    hazardous = [b for b in batches if b.is_hazardous]
+    if not hazardous:
+        return
+    licences = list(HaulerLicence.objects.filter(organisation=carrier, valid_from__lte=on, valid_until__gte=on))
+    for batch in hazardous:
+        if not any(licence.covers(batch.waste) for licence in licences):
+            raise AppError.field(
+                field,
+                _("%(name)s holds no hazardous-waste transport licence in force for %(code)s.")
+                % {"name": carrier.name, "code": batch.waste.display_code},
+                code="no_licence",
+            )
+
+
+def carrier_vehicle_for_signature(*, manifest, organisation: Organisation, user, plate: str | None, on: datetime.date):
+    """(plate, driver) named by a carrier's signature: the vehicle given, else the one of the signer's
+    trip today. A hazardous load needs a vehicle allowed to carry it and a licence still in force."""
+    batches = [line.batch for line in manifest.lines.select_related("batch__waste")]
+    hazardous = any(b.is_hazardous for b in batches)
+    trip = None
+    if plate:
+        vehicle = Vehicle.objects.filter(plate=plate.strip(), organisation=organisation).first()
+        if vehicle is None:
+            raise AppError.field(
+                "vehicle",
+                _("%(name)s has no vehicle with the plate %(plate)s.") % {"name": organisation.name, "plate": plate},
+                code="unknown_vehicle",
+            )
+    else:
+        trip = (
+            Trip.objects.filter(driver=user, date=on, vehicle__organisation=organisation, status=TripStatus.PLANNED)
+            .select_related("vehicle")
+            .order_by("id")
+            .first()
+        )
+        vehicle = trip.vehicle if trip else None
+    if vehicle is None:
+        if hazardous:
+            raise AppError.field(
+                "vehicle",
+                _("Name the vehicle: hazardous waste travels only in a vehicle allowed to carry it."),
+                code="vehicle_required",
+            )
+        return "", None
+    if hazardous:
+        carrier_licence_check(carrier=organisation, batches=batches, on=on, field="role")
+        if WasteClass.HAZARDOUS not in vehicle.classes or not vehicle.active:
+            raise AppError.field(
+                "vehicle",
+                _("%(plate)s may not carry hazardous waste.") % {"plate": vehicle.plate},
+                code="vehicle_not_hazardous",
+            )
+    is_driver = Membership.objects.filter(user=user, organisation=organisation, role=MemberRole.DRIVER).exists()
+    return vehicle.plate, user if is_driver else (trip.driver if trip else vehicle.default_driver)
 
 
 def driver_check(*, organisation: Organisation, user, field: str) -> None:

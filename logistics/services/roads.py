@@ -173,3 +173,43 @@ def _roads_import(*, path: Path, mapconfig: Path | None) -> dict:
         cursor.execute(f"SELECT count(*) FROM {SCHEMA}.ways_vertices_pgr")
         vertices = cursor.fetchone()[0]
     return {"version": version, "ways": ways, "vertices": vertices}
+
+
+def road_path(a: tuple[float, float], b: tuple[float, float]) -> list[list[float]] | None:
+    """The fastest road path from ``a`` to ``b`` (pgr_dijkstra on the loaded network) as [lon, lat]
+    coordinates, starting at ``a`` and ending at ``b``; None without a network or without a path.
+    Cached per network version, like the matrices."""
+    version = road_network_version()
+    if version is None:
+        return None
+    key = "routing:path:" + hashlib.sha256(json.dumps([version, a, b]).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None  # [] caches "no path"
+    start, end = _nearest_vertices([a, b])
+    coords: list[list[float]] = []
+    if start is not None and end is not None:
+        coords = [list(a)]
+        if start != end:
+            edges = (
+                f"SELECT gid AS id, source, target, cost_s AS cost, reverse_cost_s AS reverse_cost FROM {SCHEMA}.ways"
+            )
+            with connection.cursor() as cursor:
+                # Each edge oriented the way it is driven: pgr_dijkstra's ``node`` is where the edge starts.
+                cursor.execute(
+                    "SELECT ST_AsGeoJSON(CASE WHEN p.node = w.source THEN w.the_geom ELSE ST_Reverse(w.the_geom) END) "
+                    f"FROM pgr_dijkstra(%s, %s::bigint, %s::bigint, true) p JOIN {SCHEMA}.ways w ON w.gid = p.edge "
+                    "ORDER BY p.path_seq",
+                    [edges, start, end],
+                )
+                rows = cursor.fetchall()
+            if not rows:
+                coords = []
+            for (geometry,) in rows:
+                for point in json.loads(geometry)["coordinates"]:
+                    if coords[-1] != point:
+                        coords.append(point)
+        if coords:
+            coords.append(list(b))
+    cache.set(key, coords, CACHE_SECONDS)
+    return coords or None

@@ -75,7 +75,10 @@ def counts() -> tuple[int, int]:
 
 
 def second_hauler(name="hauler2"):
+    from tests.conftest import hazardous_licence
+
     user, org, _ = persona(name, roles=[Role.HAULER], site_kind=None)
+    hazardous_licence(org, number=f"{name.upper()}-HW-1")
     return user, org
 
 

@@ -198,19 +198,24 @@ def test_it_rejects_a_pin_for_a_signer_outside_the_consignor(city, parties):
 
 
 def test_it_makes_carriers_sign_in_order(city, parties):
+    from tests.logistics.helpers import depot, vehicle
+
     hauler2, hauler2_org = second_hauler()
+    vehicle(city.hauler_org, depot(city.hauler_org), "津A·00001", classes=["hazardous"])
+    vehicle(hauler2_org, depot(hauler2_org), "津A·00002", classes=["hazardous"])
     number, _ = new_manifest(city, parties, carriers=[city.hauler_org, hauler2_org], sign=True)
     second = client_for(hauler2)
 
-    early = sign(second, number, role="carrier")
-    first = sign(parties.hauler, number, role="carrier")
-    then = sign(second, number, role="carrier")
+    early = sign(second, number, role="carrier", vehicle="津A·00002")
+    first = sign(parties.hauler, number, role="carrier", vehicle="津A·00001")
+    then = sign(second, number, role="carrier", vehicle="津A·00002")
 
     assert error_of(early, 403)["code"] == "not_your_turn"
     assert first.status_code == 200
     assert then.status_code == 200
     assert [c["signed_at"] is not None for c in then.json()["carriers"]] == [True, True]
-    assert error_of(sign(second, number, role="carrier"), 409)["code"] == "sealed"
+    assert [c["vehicle_plate"] for c in then.json()["carriers"]] == ["津A·00001", "津A·00002"]
+    assert error_of(sign(second, number, role="carrier", vehicle="津A·00002"), 409)["code"] == "sealed"
 
 
 def test_it_refuses_carrier_signatures_before_the_consignor(city, parties):

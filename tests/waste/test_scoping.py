@@ -630,7 +630,9 @@ CHAIN_MATRIX = {
         "vehicle-list", "id", lambda c: dict.fromkeys({"hauler", "regulator"}, {c.vehicle.pk})
     ),
     "licence-list": check_listed(
-        "licence-list", "id", lambda c: dict.fromkeys({"hauler", "regulator"}, {c.licence.pk})
+        "licence-list",
+        "id",
+        lambda c: dict.fromkeys({"hauler", "regulator"}, set(c.hauler_org.licences.values_list("pk", flat=True))),
     ),
     "pickup-list": check_listed(
         "pickup-list", "id", lambda c: dict.fromkeys({"generator", "hauler", "regulator"}, {c.pickup.pk})

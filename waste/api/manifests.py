@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from waste.api.lookups import row_or_error, site_or_error
 from waste.models import Manifest, ManifestStatus, Organisation
-from waste.selectors.manifests import manifest_list, manifest_visible_get
+from waste.selectors.manifests import manifest_list, manifest_pin_signers, manifest_visible_get
 from waste.services import manifests as services
 
 
@@ -19,6 +19,9 @@ class ManifestOutput(serializers.ModelSerializer):
     carriers = serializers.SerializerMethodField()
     lines = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
+    names = serializers.SerializerMethodField()
+    pin_signers = serializers.SerializerMethodField()
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
         model = Manifest
@@ -38,12 +41,22 @@ class ManifestOutput(serializers.ModelSerializer):
             "overdue",
             "correction_reason",
             "created_at",
+            "names",
+            "pin_signers",
+            "status_label",
         ]
 
     def get_carriers(self, manifest) -> list[dict]:
         return [
-            {"organisation": c.organisation_id, "order": c.order, "signed_at": c.signed_at}
-            for c in manifest.carriers.order_by("order")
+            {
+                "organisation": c.organisation_id,
+                "name": c.organisation.name,
+                "order": c.order,
+                "signed_at": c.signed_at,
+                "vehicle_plate": c.vehicle_plate,
+                "driver": c.driver.username if c.driver_id else None,
+            }
+            for c in manifest.carriers.select_related("organisation", "driver").order_by("order")
         ]
 
     def get_lines(self, manifest) -> list[dict]:
@@ -54,12 +67,31 @@ class ManifestOutput(serializers.ModelSerializer):
                 "received_kg": None if line.received_kg is None else str(line.received_kg),
                 "refused_kg": None if line.refused_kg is None else str(line.refused_kg),
                 "refusal_reason": line.refusal_reason,
+                "waste_code": line.batch.waste.display_code,
+                "waste_name": line.batch.waste.name,
+                "hazardous": line.batch.is_hazardous,
             }
-            for line in manifest.lines.select_related("batch").order_by("id")
+            for line in manifest.lines.select_related("batch__waste").order_by("id")
         ]
 
     def get_overdue(self, manifest) -> bool:
         return services.manifest_overdue(manifest)
+
+    def get_names(self, manifest) -> dict:
+        return {
+            "consignor": manifest.consignor.name,
+            "from_site": manifest.from_site.name,
+            "receiver": manifest.receiver.name,
+            "to_site": manifest.to_site.name,
+        }
+
+    def get_pin_signers(self, manifest) -> list[dict]:
+        """Who may sign for the consignor on a carrier's phone (members with a PIN, not locked), while
+        the consignor's part is open; only to the consignor and the manifest's carriers."""
+        request = self.context.get("request")
+        if not self.context.get("detail") or request is None or manifest.consignor_signed_at is not None:
+            return []
+        return manifest_pin_signers(user=request.user, manifest=manifest)
 
 
 class ManifestFilter(filters.FilterSet):
@@ -116,7 +148,9 @@ def manifest_visible(request, number: str) -> Manifest:
 class ManifestDetailApi(APIView):
     @extend_schema(responses=ManifestOutput)
     def get(self, request, number: str):
-        return Response(ManifestOutput(manifest_visible(request, number)).data)
+        return Response(
+            ManifestOutput(manifest_visible(request, number), context={"request": request, "detail": True}).data
+        )
 
 
 class ManifestVersionsApi(APIView):
@@ -141,8 +175,11 @@ class ManifestSignApi(APIView):
         signer = serializers.CharField(max_length=150, required=False)
         decision = serializers.ChoiceField(["accept", "partial", "refuse"], required=False)
         lines = ReceiptLineSerializer(many=True, required=False, max_length=500)
+        vehicle = serializers.CharField(max_length=20, required=False, help_text="the carrier's plate")
 
         def validate(self, attrs):
+            if "vehicle" in attrs and attrs["role"] != "carrier":
+                raise serializers.ValidationError({"vehicle": [_("Only a carrier's signature names a vehicle.")]})
             if "pin" in attrs and attrs["role"] != "consignor":
                 raise serializers.ValidationError({"pin": [_("Only the consignor signs with a PIN.")]})
             if "pin" in attrs and not attrs.get("signer"):

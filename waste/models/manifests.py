@@ -62,6 +62,12 @@ class ManifestCarrier(models.Model):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Named by the carrier's signature at pickup (each carrier of a multi-leg movement has its own):
+    # the plate as it was that day, and the driver at the wheel.
+    vehicle_plate = models.CharField(max_length=20, blank=True)
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["manifest", "order"], name="manifest_carrier_order")]

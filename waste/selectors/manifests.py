@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from waste.errors import NotFound
-from waste.models import Manifest, ManifestStatus
+from waste.models import Manifest, ManifestStatus, Membership
 from waste.scoping import visible_to
 
 # Signed by the consignor and not yet signed by the receiver: the receiver's work.
@@ -45,3 +45,18 @@ def manifest_current(number: str, *, lock: bool = False) -> Manifest:
     if manifest is None:
         raise NotFound.field("number", _("No manifest with this number."), code="unknown_manifest")
     return manifest
+
+
+def manifest_pin_signers(*, user, manifest: Manifest) -> list[dict]:
+    """The consignor's members who can sign with their PIN (set, not locked), by username: shown to
+    the consignor and to the manifest's carriers, whose driver's phone captures the signature."""
+    parties = {manifest.consignor_id, *manifest.carriers.values_list("organisation_id", flat=True)}
+    if not user.is_superuser and not Membership.objects.filter(user=user, organisation_id__in=parties).exists():
+        return []
+    members = (
+        Membership.objects.filter(organisation=manifest.consignor, pin_locked=False)
+        .exclude(pin_hash="")
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return [{"username": m.user.username, "name": m.user.get_full_name() or m.user.username} for m in members]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -41,6 +42,12 @@ def working_days_after(day: datetime.date, days: int) -> datetime.date:
         if day.weekday() < 5:
             days -= 1
     return day
+
+
+def _fleet_hooks(name: str):
+    """Fleet and licences live in logistics, which waste does not import: its AppConfig provides
+    ``manifest_carriers_check`` and ``manifest_carrier_vehicle`` (read here)."""
+    return [hook for config in apps.get_app_configs() if callable(hook := getattr(config, name, None))]
 
 
 def manifest_number_next(*, year: int, area_code: str) -> str:
@@ -105,6 +112,9 @@ def manifest_create(
                 _("%(name)s holds no hazardous-waste permit in force.") % {"name": to_site.name},
                 code="not_permitted",
             )
+    for i, carrier in enumerate(carriers):
+        for hook in _fleet_hooks("manifest_carriers_check"):
+            hook(carrier=carrier, batches=locked, on=today, field=f"carriers.{i}")
     manifest = Manifest.objects.create(
         number=manifest_number_next(year=today.year, area_code=from_site.district_code),
         consignor=consignor,
@@ -184,6 +194,7 @@ def manifest_sign(
     signer: str | None = None,
     decision: str | None = None,
     lines: list[dict] | None = None,
+    vehicle: str | None = None,
 ) -> Manifest:
     """One party signs its part; the signature seals it. PIN failures are recorded even though
     the signature is refused, so they are written outside the signing transaction."""
@@ -199,7 +210,7 @@ def manifest_sign(
             membership_require(user=user, organisation=manifest.consignor, field="role")
             return _sign_consignor(manifest, user=user, captured_by=None)
         if role == "carrier":
-            return _sign_carrier(manifest, user=user)
+            return _sign_carrier(manifest, user=user, vehicle=vehicle)
         if role == "receiver":
             return _sign_receiver(manifest, user=user, decision=decision, lines=lines or [])
     raise AppError.field("role", _("Role is consignor, carrier or receiver."))
@@ -219,7 +230,7 @@ def _sign_consignor(manifest: Manifest, *, user, captured_by) -> Manifest:
     return manifest
 
 
-def _sign_carrier(manifest: Manifest, *, user) -> Manifest:
+def _sign_carrier(manifest: Manifest, *, user, vehicle: str | None = None) -> Manifest:
     if manifest.status not in (ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT):
         raise Conflict.field("role", _("Carriers sign after the consignor and before receipt."), code="out_of_order")
     orgs = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
@@ -232,15 +243,32 @@ def _sign_carrier(manifest: Manifest, *, user) -> Manifest:
                     code="not_your_turn",
                     status=403,
                 )
+            # The signature names the vehicle and its driver; a hazardous load needs a licensed
+            # carrier and a vehicle allowed to carry it (logistics decides, through the hook).
+            plate, driver = "", None
+            for hook in _fleet_hooks("manifest_carrier_vehicle"):
+                plate, driver = hook(
+                    manifest=manifest,
+                    organisation=carrier.organisation,
+                    user=user,
+                    plate=vehicle,
+                    on=timezone.localdate(),
+                )
             carrier.signed_at, carrier.signed_by = timezone.now(), user
-            carrier.save(update_fields=["signed_at", "signed_by"])
+            carrier.vehicle_plate, carrier.driver = plate, driver
+            carrier.save(update_fields=["signed_at", "signed_by", "vehicle_plate", "driver"])
+            extra = {"order": carrier.order}
+            if plate:
+                extra["vehicle"] = plate
+            if driver is not None:
+                extra["driver"] = driver.username
             _signed_event(
                 manifest,
                 user=user,
                 organisation=carrier.organisation,
                 role="carrier",
                 method="login",
-                extra={"order": carrier.order},
+                extra=extra,
             )
             return manifest
     raise Conflict.field("role", _("Every carrier has already signed."), code="sealed")

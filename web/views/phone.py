@@ -19,7 +19,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.translation import get_language
@@ -27,7 +27,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 # The pages and files the service worker caches when the app is first opened: the ONE list.
-PHONE_PAGES = ["web:phone-login", "web:phone-scan", "web:phone-queue"]
+PHONE_PAGES = [
+    "web:phone-login",
+    "web:phone-scan",
+    "web:phone-queue",
+    "web:phone-round",
+    "web:phone-sign",
+    "web:phone-load",
+]
 PHONE_STATIC = [
     "web/phone/phone.css",
     "web/phone/app.js",
@@ -39,6 +46,13 @@ PHONE_STATIC = [
     "vendor/idb/umd.js",
     "vendor/barcode-detector/ponyfill.js",
     "vendor/zxing-wasm/zxing_reader.wasm",
+    "web/phone/round.js",
+    "web/phone/sign.js",
+    "web/phone/load.js",
+    "web/map.js",
+    "vendor/maplibre-gl/maplibre-gl-csp.js",
+    "vendor/maplibre-gl/maplibre-gl-csp-worker.js",
+    "vendor/maplibre-gl/maplibre-gl.css",
 ]
 # WebAssembly (the QR reader) compiles only with this source allowed; only the scan page needs it.
 WASM = {"script-src": ["'wasm-unsafe-eval'"]}
@@ -70,9 +84,12 @@ def phone_config() -> dict:
             "scan": reverse("web:phone-scan"),
             "queue": reverse("web:phone-queue"),
             "login": reverse("web:phone-login"),
+            "sign": reverse("web:phone-sign"),
+            "load": reverse("web:phone-load"),
         },
         "serviceWorker": reverse("web:phone-sw"),
         "wasm": static("vendor/zxing-wasm/zxing_reader.wasm"),
+        "mapWorker": static("vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
         "language": get_language(),
     }
 
@@ -81,9 +98,17 @@ def shell(request, template: str, tab: str, title: str):
     return render(request, template, {"title": title, "tab": tab, "phone_config": phone_config()})
 
 
-def round_placeholder(request):
-    # Today's round lives at /m/ (URL name web:phone-round); until that page is here, the app opens on scanning.
-    return redirect("web:phone-scan")
+def phone_round(request):
+    return shell(request, "web/phone/round.html", "round", _("Today's round"))
+
+
+def phone_sign(request):
+    # The manifest to sign comes in the query (?manifest=<number>), read by sign.js: the shell stays generic.
+    return shell(request, "web/phone/sign.html", "round", _("Signatures at the truck"))
+
+
+def phone_load(request):
+    return shell(request, "web/phone/load.html", "round", _("Load on board"))
 
 
 def phone_login(request):
@@ -140,7 +165,9 @@ def manifest(request):
 
 
 urlpatterns = [
-    path("m/", round_placeholder, name="phone-round"),
+    path("m/", phone_round, name="phone-round"),
+    path("m/sign/", phone_sign, name="phone-sign"),
+    path("m/load/", phone_load, name="phone-load"),
     path("m/login/", phone_login, name="phone-login"),
     path("m/scan/", phone_scan, name="phone-scan"),
     path("m/queue/", phone_queue, name="phone-queue"),

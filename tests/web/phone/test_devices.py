@@ -124,13 +124,13 @@ def test_it_revokes_only_by_post(city):
 
 
 def test_it_serves_the_app_shells_without_user_data_and_wasm_only_on_the_scan_page(client):
-    for path in ("/m/login/", "/m/scan/", "/m/queue/"):
+    for path in ("/m/login/", "/m/scan/", "/m/queue/", "/m/", "/m/sign/", "/m/load/"):
         response = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
         assert response.status_code == 200
         csp = response["Content-Security-Policy"]
         assert ("'wasm-unsafe-eval'" in csp) == (path == "/m/scan/")
     assert "待传" in client.get("/m/scan/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert client.get("/m/").url == "/m/scan/"
+    assert "今日路线" in client.get("/m/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
 
 def test_it_serves_a_service_worker_that_precaches_the_shell(client):
@@ -141,7 +141,7 @@ def test_it_serves_a_service_worker_that_precaches_the_shell(client):
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     body = response.content.decode()
     precache = json.loads(body.split("const PRECACHE = ")[1].split(";\n")[0])
-    assert {"/m/login/", "/m/scan/", "/m/queue/", "/jsi18n/"} <= set(precache)
+    assert {"/m/login/", "/m/scan/", "/m/queue/", "/m/", "/m/sign/", "/m/load/", "/jsi18n/"} <= set(precache)
     assert "/static/vendor/zxing-wasm/zxing_reader.wasm" in precache
     for url in precache:
         assert client.get(url).status_code == 200, url

@@ -154,6 +154,7 @@
     root.querySelectorAll("[data-map]").forEach(initMap);
   }
 
+  window.zwMapInit = init; // for pages that build their map from data fetched later (the phone's round)
   document.addEventListener("DOMContentLoaded", () => init(document));
   document.addEventListener("htmx:load", (event) => init(event.detail.elt));
 })();
