@@ -12,3 +12,9 @@ class LogisticsConfig(AppConfig):
         from logistics.demo import seed_demo
 
         seed_demo(city)
+
+    def alert_rules(self) -> dict:
+        """Ground-control warnings for waste's alert scan (see waste.alerts.rules.rules_all)."""
+        from logistics.alerts import alert_rules
+
+        return alert_rules()

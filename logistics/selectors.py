@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import datetime
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logistics.models import HaulerLicence, Pickup, RoutePlan, Trip, Vehicle
+from logistics.models import (
+    HaulerLicence,
+    Pickup,
+    RoutePlan,
+    StopKind,
+    StopStatus,
+    Trip,
+    TripStatus,
+    TripStop,
+    Vehicle,
+    VehicleLastPosition,
+    VehiclePosition,
+)
+from logistics.routing import haversine_m
 from waste.errors import NotFound
-from waste.models import MemberRole
+from waste.geo import bbox_polygon, point
+from waste.models import BatchStatus, ManifestLine, ManifestStatus, MemberRole, Site
 from waste.scoping import visible_to
 
 
@@ -72,3 +91,177 @@ def driver_list(*, organisation):
         .distinct()
         .order_by("username")
     )
+
+
+# --- Ground control ---------------------------------------------------------------------------------
+
+
+LOAD_DAYS = 2  # a trip's load is looked for on its day and the next (a round past midnight)
+
+
+@dataclass
+class Load:
+    """What a vehicle carries: batches in its carrier's custody that one of its open trips picked up,
+    and collection-point pickups (no batch) picked up and not yet unloaded."""
+
+    kg: Decimal = Decimal(0)
+    batches: list[str] = field(default_factory=list)
+    manifests: list[str] = field(default_factory=list)
+
+
+def vehicle_loads(*, vehicle_ids) -> dict[int, Load]:
+    """Load on board per vehicle (vehicles carrying nothing are absent)."""
+    # A trip closes once its last pickup is done, before it unloads: so trips of the last days in any
+    # state, and what is still in transit in the carrier's custody.
+    recent = timezone.localdate() - datetime.timedelta(days=LOAD_DAYS)
+    stops = list(
+        TripStop.objects.filter(
+            trip__vehicle_id__in=vehicle_ids,
+            trip__date__gte=recent,
+            kind=StopKind.PICKUP,
+            status=StopStatus.DONE,
+        )
+        .exclude(trip__status=TripStatus.REPLANNED)
+        .select_related("trip__vehicle", "pickup__batch")
+    )
+    if not stops:
+        return {}
+    unloads = set(
+        TripStop.objects.filter(
+            trip_id__in={s.trip_id for s in stops}, kind=StopKind.UNLOAD, status=StopStatus.PENDING
+        ).values_list("trip_id", "sequence")
+    )
+    loads: dict[int, Load] = {}
+    codes: dict[str, int] = {}
+    for stop in stops:
+        vehicle = stop.trip.vehicle
+        batch = stop.pickup.batch if stop.pickup else None
+        if batch is not None:
+            on_board = batch.status == BatchStatus.IN_TRANSIT and batch.carrier_id == vehicle.organisation_id
+            kg = batch.last_weight_kg or batch.quantity_kg
+        else:
+            on_board = stop.pickup is not None and any(t == stop.trip_id and seq > stop.sequence for t, seq in unloads)
+            kg = stop.pickup.quantity_kg if stop.pickup else 0
+        if not on_board:
+            continue
+        load = loads.setdefault(vehicle.pk, Load())
+        load.kg += kg
+        if batch is not None:
+            load.batches.append(batch.code)
+            codes[batch.code] = vehicle.pk
+    if codes:
+        lines = ManifestLine.objects.filter(
+            batch__code__in=list(codes),
+            manifest__correction__isnull=True,
+            manifest__status__in=[ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT],
+        ).values_list("batch__code", "manifest__number")
+        for code, number in lines:
+            manifests = loads[codes[code]].manifests
+            if number not in manifests:
+                manifests.append(number)
+    return loads
+
+
+def site_at(*, lon: float, lat: float) -> Site | None:
+    """The site a point is at: inside its area, or within GEOFENCE_RADIUS_M of its location."""
+    radius = settings.GEOFENCE_RADIUS_M
+    dlat = radius / 111_320
+    dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    here = point(lon, lat)
+    near = Site.objects.filter(
+        Q(location__intersects=bbox_polygon(lon - dlon, lat - dlat, lon + dlon, lat + dlat)) | Q(area__intersects=here)
+    )
+    best = None
+    for site in near:
+        metres = (
+            0.0
+            if site.area is not None and site.area.intersects(here)
+            else haversine_m((lon, lat), (site.location.x, site.location.y))
+        )
+        if metres <= radius and (best is None or metres < best[0]):
+            best = (metres, site)
+    return best[1] if best else None
+
+
+def vehicle_get(*, user, vehicle_id: int) -> Vehicle:
+    vehicle = vehicle_list(user=user).filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise NotFound(_("No such vehicle."), code="not_found")
+    return vehicle
+
+
+def vehicle_track(*, vehicle: Vehicle, start: datetime.datetime, end: datetime.datetime) -> dict:
+    """The plausible points between start and end in time order, and how many were left out as jumps."""
+    rows = VehiclePosition.objects.filter(vehicle_id=vehicle.pk, time__gte=start, time__lte=end).order_by("time")
+    points, flagged = [], 0
+    for time, geom, flags in rows.values_list("time", "point", "flags").iterator(chunk_size=5000):
+        if flags:
+            flagged += 1
+        else:
+            points.append((time, geom.x, geom.y))
+    return {"points": points, "flagged": flagged}
+
+
+def vehicle_last_positions(*, user, vehicle_ids=None):
+    """The newest plausible point of each visible vehicle (vehicles that never sent one are absent)."""
+    rows = visible_to(VehicleLastPosition.objects.select_related("vehicle"), user)
+    return rows.filter(vehicle_id__in=list(vehicle_ids)) if vehicle_ids is not None else rows
+
+
+def trip_progress(*, vehicle_ids, on: datetime.date) -> dict[int, dict]:
+    """Per vehicle, its open trip of the day: stops done of all, and the next stop."""
+    trips = (
+        Trip.objects.filter(vehicle_id__in=list(vehicle_ids), date=on)
+        .exclude(status=TripStatus.REPLANNED)
+        .order_by("-id")
+    )
+    stops = TripStop.objects.filter(trip__in=trips).select_related("site").order_by("trip_id", "sequence")
+    progress: dict[int, dict] = {}
+    by_trip: dict[int, list[TripStop]] = {}
+    for stop in stops:
+        by_trip.setdefault(stop.trip_id, []).append(stop)
+    for trip in trips:
+        mine = by_trip.get(trip.pk, [])
+        pending = [s for s in mine if s.status == StopStatus.PENDING]
+        following = pending[0] if pending else None
+        progress.setdefault(
+            trip.vehicle_id,
+            {
+                "trip": trip.pk,
+                "stops_done": sum(1 for s in mine if s.status != StopStatus.PENDING),
+                "stops_total": len(mine),
+                "next_stop": None
+                if following is None
+                else {
+                    "sequence": following.sequence,
+                    "kind": following.kind,
+                    "site": {"id": following.site_id, "name": following.site.name},
+                    "eta": following.eta.isoformat(),
+                },
+            },
+        )
+    return progress
+
+
+def fleet_live(*, user, now: datetime.datetime | None = None) -> list[dict]:
+    """Every visible active vehicle: its newest point (or none), load on board and trip progress."""
+    now = now or timezone.now()
+    vehicles = list(vehicle_list(user=user).filter(active=True).select_related("last_position"))
+    ids = [v.pk for v in vehicles]
+    loads = vehicle_loads(vehicle_ids=ids)
+    progress = trip_progress(vehicle_ids=ids, on=timezone.localdate(now))
+    live = []
+    for v in vehicles:
+        last = getattr(v, "last_position", None)
+        load = loads.get(v.pk, Load())
+        live.append(
+            {
+                "vehicle": v,
+                "position": last,
+                "age_seconds": int((now - last.time).total_seconds()) if last else None,
+                "stopped_since": last.stopped_since if last else None,
+                "load": load,
+                "trip": progress.get(v.pk),
+            }
+        )
+    return live
