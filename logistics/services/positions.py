@@ -333,6 +333,11 @@ def partitions_ensure(days) -> None:
     _KNOWN_DAYS.update(missing)
 
 
+def partitions_forget() -> None:
+    """Forgets which partitions this process made (e.g. when it moves to another database)."""
+    _KNOWN_DAYS.clear()
+
+
 def partitions_list() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
