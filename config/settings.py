@@ -323,7 +323,17 @@ JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 120)
 JOB_SWEEP_SECONDS = envint("JOB_SWEEP_SECONDS", 60)
 JOB_MAX_ATTEMPTS = envint("JOB_MAX_ATTEMPTS", 3)
 OUTBOX_SEND_SECONDS = envint("OUTBOX_SEND_SECONDS", 15)  # the periodic sender of the outbox
+# --- Ground control: vehicle positions, site telemetry and their warnings
+POSITION_RETENTION_DAYS = envint("POSITION_RETENTION_DAYS", 180)  # older day partitions are dropped
+POSITION_PARTITIONS_AHEAD_DAYS = envint("POSITION_PARTITIONS_AHEAD_DAYS", 7)
+POSITION_MAX_SPEED_KMH = envfloat("POSITION_MAX_SPEED_KMH", 160.0)  # faster between two points: flagged
+GROUND_STOP_RADIUS_M = envfloat("GROUND_STOP_RADIUS_M", 60.0)  # moving less than this: standing still
+GROUND_STOP_MINUTES = envint("GROUND_STOP_MINUTES", 15)  # loaded, stopped this long away from sites: warned
+GROUND_OFF_ROUTE_M = envfloat("GROUND_OFF_ROUTE_M", 500.0)
+GROUND_SILENT_MINUTES = envint("GROUND_SILENT_MINUTES", 20)
+FILL_PICKUP_PCT = envint("FILL_PICKUP_PCT", 80)  # a container at or above this requests a pickup
 CELERY_BEAT_SCHEDULE = {
+    "positions-partitions": {"task": "logistics.tasks.positions_partitions_task", "schedule": 3600.0},
     "ledger-seal": {"task": "waste.tasks.ledger_seal_task", "schedule": float(LEDGER_CHECKPOINT_SECONDS)},
     "alerts-scan": {"task": "waste.tasks.alerts_scan_task", "schedule": float(ALERT_SCAN_SECONDS)},
     "outbox-send": {"task": "waste.tasks.outbox_send_task", "schedule": float(OUTBOX_SEND_SECONDS)},

@@ -31,3 +31,9 @@ class LogisticsConfig(AppConfig):
         from logistics.services.fleet import carrier_vehicle_for_signature
 
         return carrier_vehicle_for_signature(**kwargs)
+
+    def alert_rules(self) -> dict:
+        """Ground-control warnings for waste's alert scan (see waste.alerts.rules.rules_all)."""
+        from logistics.alerts import alert_rules
+
+        return alert_rules()

@@ -223,3 +223,132 @@ class TripStop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trip_id}#{self.sequence} {self.kind}"
+
+
+# --- Ground control: where the fleet is, and what the sites' devices read --------------------------
+
+
+class VehiclePosition(models.Model):
+    """One point a vehicle's tracker or phone sent. The key (vehicle, time) makes a retry a duplicate.
+
+    On PostgreSQL the table is partitioned by day of ``time`` (UTC) and created by raw SQL in the
+    migration (Django cannot declare a partitioned table); partitions are created ahead and dropped
+    after POSITION_RETENTION_DAYS by ``logistics.services.positions.positions_partitions_maintain``.
+    On SpatiaLite it is a plain table with the same columns.
+    """
+
+    pk = models.CompositePrimaryKey("vehicle", "time")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    time = models.DateTimeField()
+    point = models.PointField(srid=4326)
+    speed_kmh = models.FloatField(null=True, blank=True)
+    heading = models.FloatField(null=True, blank=True)
+    odometer_km = models.FloatField(null=True, blank=True)
+    # impossible_speed: farther from the vehicle's previous point than it could drive; never drawn.
+    flags = models.CharField(max_length=60, blank=True)
+    received_at = models.DateTimeField()
+
+    SCOPE = {"orgs": ("vehicle__organisation",), "geo": ("vehicle__depot__location",), "districts": ()}
+
+    class Meta:
+        ordering = ["vehicle", "time"]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle_id}@{self.time:%Y-%m-%d %H:%M:%S}"
+
+
+class VehicleStop(models.Model):
+    """A dwell: a vehicle stayed within GROUND_STOP_RADIUS_M for at least GROUND_STOP_MINUTES.
+    Recorded while positions arrive, with what it carried and the site it was at (if any)."""
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="stops")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    point = models.PointField(srid=4326)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    load_kg = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+
+    SCOPE = {"orgs": ("vehicle__organisation",), "geo": ("point",), "districts": ()}
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["vehicle", "started_at"], name="vehicle_stop_once")]
+
+
+class VehicleLastPosition(models.Model):
+    """The newest plausible point of each vehicle, kept on ingest so the live fleet reads one row per
+    vehicle however long the history is; also the open dwell (anchor point and since when)."""
+
+    vehicle = models.OneToOneField(Vehicle, primary_key=True, on_delete=models.CASCADE, related_name="last_position")
+    time = models.DateTimeField()
+    point = models.PointField(srid=4326)
+    speed_kmh = models.FloatField(null=True, blank=True)
+    heading = models.FloatField(null=True, blank=True)
+    stop_point = models.PointField(srid=4326)
+    stopped_since = models.DateTimeField()
+
+    SCOPE = {"orgs": ("vehicle__organisation",), "geo": ("vehicle__depot__location",), "districts": ()}
+
+
+class DeviceKind(models.TextChoices):
+    FILL = "fill", _("Fill-level sensor")
+    WEIGHBRIDGE = "weighbridge", _("Weighbridge")
+
+
+class Device(models.Model):
+    """A registered device at a site; readings from any other device id are refused."""
+
+    identifier = models.CharField(max_length=100, unique=True, help_text="the id the device sends")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="devices")
+    kind = models.CharField(max_length=12, choices=DeviceKind.choices)
+    label = models.CharField(max_length=100, blank=True, help_text="e.g. the container it measures")
+    capacity_kg = models.DecimalField(
+        max_digits=12, decimal_places=3, null=True, blank=True, help_text="fill sensors: the container's capacity"
+    )
+    fill_threshold_pct = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="blank: FILL_PICKUP_PCT; at or above it a pickup is requested"
+    )
+    waste_class = models.CharField(max_length=10, choices=WasteClass.choices, default=WasteClass.GENERAL)
+    waste_code = models.CharField(max_length=32, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SCOPE = {"orgs": ("site__organisation",), "geo": ("site__location",), "districts": ("site__district_code",)}
+
+    class Meta:
+        ordering = ["site", "identifier"]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class Reading(models.Model):
+    """One reading of a device; (device, time) makes a retry a duplicate."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings")
+    kind = models.CharField(max_length=12, choices=DeviceKind.choices)
+    time = models.DateTimeField()
+    fill_pct = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    fill_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    gross_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    tare_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    net_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    plate = models.CharField(max_length=20, blank=True)
+    vehicle = models.ForeignKey(Vehicle, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    expected_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    pickup = models.ForeignKey(Pickup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # over_threshold, over_capacity, weighbridge_mismatch, unknown_plate, nothing_on_board
+    flags = models.CharField(max_length=100, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    SCOPE = {
+        "orgs": ("device__site__organisation", "vehicle__organisation"),
+        "geo": ("device__site__location",),
+        "districts": ("device__site__district_code",),
+    }
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        constraints = [models.UniqueConstraint(fields=["device", "time"], name="reading_once_per_device_time")]
+        indexes = [models.Index(fields=["time"])]

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import datetime
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logistics.models import HaulerLicence, Pickup, RoutePlan, StopStatus, Trip, TripStop, Vehicle
+from logistics.models import (
+    HaulerLicence,
+    Pickup,
+    RoutePlan,
+    StopKind,
+    StopStatus,
+    Trip,
+    TripStatus,
+    TripStop,
+    Vehicle,
+    VehicleLastPosition,
+    VehiclePosition,
+)
+from logistics.routing import haversine_m
 from logistics.services import roads
 from waste.errors import NotFound
-from waste.models import CatalogEntry, ManifestStatus, MemberRole
+from waste.geo import bbox_polygon, point
+from waste.models import BatchStatus, CatalogEntry, ManifestLine, ManifestStatus, MemberRole, Site
 from waste.scoping import visible_to
 from waste.selectors.batches import open_manifest_lines
 from waste.selectors.manifests import manifest_list
@@ -172,3 +190,223 @@ def manifests_on_board(*, user):
         .distinct()
         .order_by("-consignor_signed_at", "-id")
     )
+
+
+# --- Ground control ---------------------------------------------------------------------------------
+
+
+LOAD_DAYS = 2  # a trip's load is looked for on its day and the next (a round past midnight)
+
+
+@dataclass
+class Load:
+    """What a vehicle carries: batches in its carrier's custody that one of its open trips picked up,
+    and collection-point pickups (no batch) picked up and not yet unloaded."""
+
+    kg: Decimal = Decimal(0)
+    batches: list[str] = field(default_factory=list)
+    manifests: list[str] = field(default_factory=list)
+
+
+def vehicle_loads(*, vehicle_ids) -> dict[int, Load]:
+    """Load on board per vehicle (vehicles carrying nothing are absent). Plain rows, no model objects:
+    the live fleet asks this for every vehicle of a city."""
+    # A trip closes once its last pickup is done, before it unloads: so trips of the last days in any
+    # state, and what is still in transit in the carrier's custody.
+    recent = timezone.localdate() - datetime.timedelta(days=LOAD_DAYS)
+    stops = list(
+        TripStop.objects.filter(
+            trip__vehicle_id__in=vehicle_ids, trip__date__gte=recent, kind=StopKind.PICKUP, status=StopStatus.DONE
+        )
+        .exclude(trip__status=TripStatus.REPLANNED)
+        .values_list(
+            "trip_id",
+            "sequence",
+            "trip__vehicle_id",
+            "trip__vehicle__organisation_id",
+            "pickup__quantity_kg",
+            "pickup__batch__code",
+            "pickup__batch__status",
+            "pickup__batch__carrier_id",
+            "pickup__batch__last_weight_kg",
+            "pickup__batch__quantity_kg",
+        )
+    )
+    if not stops:
+        return {}
+    unloads: dict[int, list[int]] = {}
+    for trip_id, sequence in TripStop.objects.filter(
+        trip_id__in={s[0] for s in stops}, kind=StopKind.UNLOAD, status=StopStatus.PENDING
+    ).values_list("trip_id", "sequence"):
+        unloads.setdefault(trip_id, []).append(sequence)
+    loads: dict[int, Load] = {}
+    codes: dict[str, int] = {}
+    for trip_id, sequence, vehicle_id, org_id, asked_kg, code, status, carrier_id, weighed_kg, batch_kg in stops:
+        if code is not None:
+            on_board = status == BatchStatus.IN_TRANSIT and carrier_id == org_id
+            kg = weighed_kg or batch_kg
+        else:  # a collection point's fill: on board until the trip unloads
+            on_board = asked_kg is not None and any(seq > sequence for seq in unloads.get(trip_id, ()))
+            kg = asked_kg
+        if not on_board:
+            continue
+        load = loads.setdefault(vehicle_id, Load())
+        load.kg += kg
+        if code is not None:
+            load.batches.append(code)
+            codes[code] = vehicle_id
+    if codes:
+        lines = ManifestLine.objects.filter(
+            batch__code__in=list(codes),
+            manifest__correction__isnull=True,
+            manifest__status__in=[ManifestStatus.SEALED, ManifestStatus.IN_TRANSIT],
+        ).values_list("batch__code", "manifest__number")
+        for code, number in lines:
+            manifests = loads[codes[code]].manifests
+            if number not in manifests:
+                manifests.append(number)
+    return loads
+
+
+def site_at(*, lon: float, lat: float) -> Site | None:
+    """The site a point is at: inside its area, or within GEOFENCE_RADIUS_M of its location."""
+    radius = settings.GEOFENCE_RADIUS_M
+    dlat = radius / 111_320
+    dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    here = point(lon, lat)
+    near = Site.objects.filter(
+        Q(location__intersects=bbox_polygon(lon - dlon, lat - dlat, lon + dlon, lat + dlat)) | Q(area__intersects=here)
+    )
+    best = None
+    for site in near:
+        metres = (
+            0.0
+            if site.area is not None and site.area.intersects(here)
+            else haversine_m((lon, lat), (site.location.x, site.location.y))
+        )
+        if metres <= radius and (best is None or metres < best[0]):
+            best = (metres, site)
+    return best[1] if best else None
+
+
+def vehicle_get(*, user, vehicle_id: int) -> Vehicle:
+    vehicle = vehicle_list(user=user).filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise NotFound(_("No such vehicle."), code="not_found")
+    return vehicle
+
+
+def vehicle_track(*, vehicle: Vehicle, start: datetime.datetime, end: datetime.datetime) -> dict:
+    """The plausible points between start and end in time order, and how many were left out as jumps."""
+    rows = VehiclePosition.objects.filter(vehicle_id=vehicle.pk, time__gte=start, time__lte=end).order_by("time")
+    points, flagged = [], 0
+    for time, geom, flags in rows.values_list("time", "point", "flags").iterator(chunk_size=5000):
+        if flags:
+            flagged += 1
+        else:
+            points.append((time, geom.x, geom.y))
+    return {"points": points, "flagged": flagged}
+
+
+def vehicle_last_positions(*, user, vehicle_ids=None):
+    """The newest plausible point of each visible vehicle (vehicles that never sent one are absent)."""
+    rows = visible_to(VehicleLastPosition.objects.select_related("vehicle"), user)
+    return rows.filter(vehicle_id__in=list(vehicle_ids)) if vehicle_ids is not None else rows
+
+
+def trip_progress(*, vehicle_ids, on: datetime.date) -> dict[int, dict]:
+    """Per vehicle, its newest trip of the day: stops done of all, and the next stop."""
+    trips = (
+        Trip.objects.filter(vehicle_id__in=vehicle_ids, date=on)
+        .exclude(status=TripStatus.REPLANNED)
+        .order_by("-id")
+        .values_list("id", "vehicle_id")
+    )
+    newest: dict[int, int] = {}
+    for trip_id, vehicle_id in trips:
+        newest.setdefault(vehicle_id, trip_id)
+    by_trip: dict[int, list] = {}
+    stops = (
+        TripStop.objects.filter(trip_id__in=list(newest.values()))
+        .order_by("trip_id", "sequence")
+        .values_list("trip_id", "sequence", "kind", "status", "site_id", "site__name", "eta")
+    )
+    for row in stops:
+        by_trip.setdefault(row[0], []).append(row)
+    progress = {}
+    for vehicle_id, trip_id in newest.items():
+        mine = by_trip.get(trip_id, [])
+        following = next((s for s in mine if s[3] == StopStatus.PENDING), None)
+        progress[vehicle_id] = {
+            "trip": trip_id,
+            "stops_done": sum(1 for s in mine if s[3] != StopStatus.PENDING),
+            "stops_total": len(mine),
+            "next_stop": None
+            if following is None
+            else {
+                "sequence": following[1],
+                "kind": following[2],
+                "site": {"id": following[4], "name": following[5]},
+                "eta": following[6].isoformat(),
+            },
+        }
+    return progress
+
+
+@dataclass
+class LiveVehicle:
+    id: int
+    plate: str
+    organisation_id: int
+    capacity_kg: Decimal
+    time: datetime.datetime | None
+    lon: float | None
+    lat: float | None
+    speed_kmh: float | None
+    heading: float | None
+    stopped_since: datetime.datetime | None
+    age_seconds: int | None
+    load: Load
+    trip: dict | None
+
+
+def fleet_live(*, user, now: datetime.datetime | None = None) -> list[LiveVehicle]:
+    """Every visible active vehicle: its newest point (or none), load on board and trip progress.
+    One row per vehicle from VehicleLastPosition, however long the history; plain rows throughout."""
+    now = now or timezone.now()
+    rows = list(
+        visible_to(Vehicle.objects.filter(active=True), user)
+        .order_by("organisation_id", "plate")
+        .values_list(
+            "id",
+            "plate",
+            "organisation_id",
+            "capacity_kg",
+            "last_position__time",
+            "last_position__point",
+            "last_position__speed_kmh",
+            "last_position__heading",
+            "last_position__stopped_since",
+        )
+    )
+    ids = [r[0] for r in rows]
+    loads = vehicle_loads(vehicle_ids=ids)
+    progress = trip_progress(vehicle_ids=ids, on=timezone.localdate(now))
+    return [
+        LiveVehicle(
+            id=pk,
+            plate=plate,
+            organisation_id=org_id,
+            capacity_kg=capacity,
+            time=time,
+            lon=geom.x if geom else None,
+            lat=geom.y if geom else None,
+            speed_kmh=speed,
+            heading=heading,
+            stopped_since=since,
+            age_seconds=int((now - time).total_seconds()) if time else None,
+            load=loads.get(pk, Load()),
+            trip=progress.get(pk),
+        )
+        for pk, plate, org_id, capacity, time, geom, speed, heading, since in rows
+    ]

@@ -17,3 +17,11 @@ def plans_sweep_task() -> dict:
     from waste.services.jobs import jobs_sweep
 
     return jobs_sweep(model=RoutePlan, task=PLAN_TASK)
+
+
+@shared_task(acks_late=True)
+def positions_partitions_task() -> dict:
+    """Hourly (beat): the day partitions of positions made ahead, those past retention dropped."""
+    from logistics.services.positions import positions_partitions_maintain
+
+    return positions_partitions_maintain()

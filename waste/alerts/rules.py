@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.gis.geos import Point
 from django.db.models import Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -47,6 +48,7 @@ class Hit:
     manifest: Manifest | None = None
     data: dict = field(default_factory=dict)
     severity: str = "warning"
+    location: Point | None = None  # where it happened, when no site says it (e.g. a truck in a field)
 
 
 Rule = Callable[[datetime.datetime], Iterator[Hit]]

@@ -28,7 +28,7 @@ def alert_raise(*, rule: str, hit: Hit) -> tuple[Alert, bool]:
     place = (
         hit.site or (hit.batch.origin_site if hit.batch else None) or (hit.manifest.from_site if hit.manifest else None)
     )
-    location = place.location if place is not None else None
+    location = hit.location or (place.location if place is not None else None)
     try:
         with transaction.atomic():
             alert = Alert.objects.create(

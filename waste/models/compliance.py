@@ -88,6 +88,12 @@ class AlertRule(models.TextChoices):
     VANISHED = "vanished", _("Batch picked up and never received")
     TREATMENT_WITHOUT_INTAKE = "treatment_without_intake", _("Treatment recorded without intake")
     MASS_BALANCE = "mass_balance", _("Mass balance out of tolerance")
+    # Ground control (rules in logistics.alerts, registered through LogisticsConfig.alert_rules).
+    VEHICLE_STOPPED = "vehicle_stopped", _("Loaded vehicle stopped away from any site")
+    OFF_ROUTE = "off_route", _("Vehicle off its planned route")
+    VEHICLE_SILENT = "vehicle_silent", _("Loaded vehicle sends no position")
+    FILL_THRESHOLD = "fill_threshold", _("Container or site above its fill level")
+    WEIGHBRIDGE_MISMATCH = "weighbridge_mismatch", _("Weighbridge weight off the manifest")
 
 
 class AlertStatus(models.TextChoices):

@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "export": "bench.waste.export:export_subcommand",
     "indicators": "bench.waste.indicators:indicators_subcommand",
     "routing": "bench.logistics.routing:routing_subcommand",
+    "positions": "bench.logistics.positions:positions_subcommand",
     "scans": "bench.logistics.scans:scans_subcommand",
     "seal": "bench.waste.seal:seal_subcommand",
 }
