@@ -4,14 +4,15 @@ which DRF imports only after loading this class)."""
 from __future__ import annotations
 
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
-from knox.auth import TokenAuthentication
 from knox.settings import knox_settings
 
+from waste.api.tokens import CachedTokenAuthentication
 from waste.services.devices import device_touch
 
 
-class DeviceTokenAuthentication(TokenAuthentication):
-    """Knox's Bearer tokens, noting when each device was last used (for the devices page).
+class DeviceTokenAuthentication(CachedTokenAuthentication):
+    """Knox's Bearer tokens (answers cached per digest, see waste.api.tokens), noting when each device
+    was last used (for the devices page).
 
     Knox renews a token's expiry on use and writes it at most once per MIN_REFRESH_INTERVAL (60 s);
     the device's "last used" is written with it, so a request costs no extra statement."""
