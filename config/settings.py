@@ -325,6 +325,8 @@ JOB_MAX_ATTEMPTS = envint("JOB_MAX_ATTEMPTS", 3)
 OUTBOX_SEND_SECONDS = envint("OUTBOX_SEND_SECONDS", 15)  # the periodic sender of the outbox
 # --- Ground control: vehicle positions, site telemetry and their warnings
 POSITION_RETENTION_DAYS = envint("POSITION_RETENTION_DAYS", 180)  # older day partitions are dropped
+if POSITION_RETENTION_DAYS < 30:  # the partition-dropping function keeps the last 30 days anyway
+    raise ImproperlyConfigured("POSITION_RETENTION_DAYS must be at least 30")
 POSITION_PARTITIONS_AHEAD_DAYS = envint("POSITION_PARTITIONS_AHEAD_DAYS", 7)
 POSITION_MAX_SPEED_KMH = envfloat("POSITION_MAX_SPEED_KMH", 160.0)  # faster between two points: flagged
 GROUND_STOP_RADIUS_M = envfloat("GROUND_STOP_RADIUS_M", 60.0)  # moving less than this: standing still

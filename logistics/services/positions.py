@@ -379,22 +379,16 @@ def _stop_record(vehicle_id: int, started: datetime.datetime, ended: datetime.da
 _KNOWN_DAYS: set[datetime.date] = set()
 
 
-def _partition_name(day: datetime.date) -> str:
-    return f"{TABLE}_p{day:%Y%m%d}"
-
-
 def partitions_ensure(days) -> None:
     """Makes the day partitions that do not exist yet (remembered per process)."""
     missing = sorted(set(days) - _KNOWN_DAYS)
     if not missing or connection.vendor != "postgresql":
         return
+    # Through the owner's function (migration logistics 0004): the application role may not attach
+    # partitions to the owner's table itself.
     with connection.cursor() as cursor:
         for day in missing:
-            start = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {_partition_name(day)} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
-                [start, start + datetime.timedelta(days=1)],
-            )
+            cursor.execute("SELECT logistics_position_partition_make(%s)", [day])
     _KNOWN_DAYS.update(missing)
 
 
@@ -433,6 +427,6 @@ def positions_partitions_maintain(*, today: datetime.date | None = None) -> dict
         for name in sorted(before):
             day = datetime.datetime.strptime(name.rsplit("_p", 1)[1], "%Y%m%d").date()
             if day < oldest:
-                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+                cursor.execute("SELECT logistics_position_partition_drop(%s)", [day])
                 dropped.append(name)
     return {"created": sorted(set(partitions_list()) - before), "dropped": dropped}

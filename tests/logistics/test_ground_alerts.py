@@ -7,7 +7,7 @@ import random
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from logistics.models import Vehicle, VehiclePosition, VehicleStop
 from logistics.routing import haversine_m
@@ -186,3 +186,17 @@ def test_it_keeps_positions_in_day_partitions_made_ahead_and_dropped_after_reten
     # A point older than retention is refused, not written into a partition about to go.
     old = hauler.post("/api/v1/positions/", fix(v, ago(days=31), *BASE), format="json")
     assert old.status_code == 400 and old.json()["error"]["code"] == "too_old"
+
+
+@pytest.mark.postgis
+def test_it_refuses_to_drop_the_positions_of_the_last_30_days_even_to_the_application(city):
+    v = truck(city.hauler_org)
+    client_for(city.hauler).post("/api/v1/positions/", fix(v, ago(minutes=5), *BASE), format="json")
+    today = ago(minutes=0).astimezone(datetime.UTC).date()
+
+    with pytest.raises(Exception, match="last 30 days are kept"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT logistics_position_partition_drop(%s)", [today])
+
+    assert f"logistics_vehicleposition_p{today:%Y%m%d}" in partitions_list()
+    assert VehiclePosition.objects.count() == 1
