@@ -92,3 +92,61 @@ def test_it_never_answers_with_a_server_error(case, operator, keep_test_connecti
     _, token = AuthToken.objects.create(user=operator)
 
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=[not_a_server_error])
+
+
+# --- as every persona, on objects that exist --------------------------------------------------------
+# The same fuzzing, but each example acts as the next persona of a small city (enterprise, hauler,
+# site operator, recycler, regulator, outsider), and every other example puts a real id of that city
+# in the path (its enterprise's organisation and site, a batch, its manifest), so that operations
+# reach found objects and their permission checks, not only the 404 of an unknown id.
+
+PERSONA_NAMES = ["generator", "hauler", "operator", "recycler", "regulator", "outsider"]
+
+
+@pytest.fixture
+def real_ids(city, catalogs):
+    from tests.conftest import client_for
+    from tests.waste.chain_helpers import batch_new, manifest_new, permit
+
+    permit(city.transfer, ["HW08"], ["R13", "R9"])
+    generator = client_for(city.generator)
+    code = batch_new(generator, city.generation_site)["code"]
+    number = manifest_new(
+        generator, from_site=city.generation_site, to_site=city.transfer, carriers=[city.hauler_org], codes=[code]
+    )
+    ids = {
+        "code": code,
+        "number": number,
+        "/sites/": city.generation_site.pk,
+        "/organisations/": city.generator_org.pk,
+    }
+    return city, ids
+
+
+def with_real_ids(case, ids: dict) -> None:
+    for name in list(case.path_parameters or {}):
+        if name in ids:
+            case.path_parameters[name] = ids[name]
+        elif name in ("id", "pk"):
+            for prefix, value in ids.items():
+                if prefix.startswith("/") and prefix in case.path:
+                    case.path_parameters[name] = value
+
+
+@schema.parametrize()
+@settings(
+    max_examples=3,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_it_never_answers_with_a_server_error_as_any_persona_on_real_objects(case, real_ids, keep_test_connection):
+    city, ids = real_ids
+    turn = AuthToken.objects.count()  # every call makes one token: the personas take turns
+    user = getattr(city, PERSONA_NAMES[turn % len(PERSONA_NAMES)])
+    if turn % 2 == 0:
+        with_real_ids(case, ids)
+    _, token = AuthToken.objects.create(user=user)
+
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=[not_a_server_error])

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 from rest_framework.test import APIClient
 
 from tests.conftest import client_for
@@ -225,3 +226,63 @@ def test_it_rejects_a_cached_token_at_once_when_it_is_deleted_in_the_admin(city)
     AuthToken.objects.filter(user=city.generator).delete()
 
     assert client.get(ME_URL).status_code == 401
+
+
+# --- expiry, revocation of writes, the lockout's cool-off --------------------------------------------
+
+
+def test_it_gives_a_token_the_configured_lifetime_and_refuses_it_once_expired(city, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token = login("generator").json()["token"]
+    stored = AuthToken.objects.get(user=city.generator)
+    lifetime = stored.expiry - timezone.now()
+    assert timedelta(days=29) < lifetime <= timedelta(days=30)  # TOKEN_TTL_HOURS, 30 days by default
+
+    AuthToken.objects.filter(pk=stored.pk).update(expiry=timezone.now() - timedelta(seconds=1))  # time passed
+    response = bearer(token).get(ME_URL)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+    assert not AuthToken.objects.filter(pk=stored.pk).exists()  # an expired token is removed on sight
+
+
+def test_it_writes_nothing_with_a_revoked_or_expired_token(city, catalogs):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from waste.models import Batch
+
+    revoked, expired = login("generator").json()["token"], login("generator").json()["token"]
+    bearer(revoked).post("/api/v1/auth/token/revoke/")
+    AuthToken.objects.filter(token_key=expired[: CONSTANTS.TOKEN_KEY_LENGTH]).update(
+        expiry=timezone.now() - timedelta(seconds=1)
+    )
+    body = {"waste_code": "900-249-08", "quantity_kg": "10", "site": city.generation_site.pk}
+
+    statuses = [bearer(token).post("/api/v1/batches/", body, format="json").status_code for token in (revoked, expired)]
+
+    assert statuses == [401, 401]
+    assert not Batch.objects.exists()
+
+
+def test_it_lifts_the_lockout_after_the_cool_off_and_not_before(city, settings):
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    for _ in range(5):
+        login("generator", "wrong password")
+    assert login("generator").status_code == 429
+    cool_off = settings.AXES_COOLOFF_TIME
+
+    AccessAttempt.objects.update(attempt_time=timezone.now() - cool_off + timezone.timedelta(minutes=1))
+    still = login("generator")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - cool_off - timezone.timedelta(minutes=1))
+    lifted = login("generator")
+
+    assert still.status_code == 429
+    assert lifted.status_code == 200
+    assert AuthToken.objects.filter(user=city.generator).count() == 1
