@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('logistics', '0001_initial'),
+        ("logistics", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='routeplan',
-            name='attempt',
+            model_name="routeplan",
+            name="attempt",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='routeplan',
-            name='leased_until',
+            model_name="routeplan",
+            name="leased_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -125,6 +125,12 @@ class Processes:
         assert process.poll() is None, self.log(name)
         return process
 
+    def supervise(self, name: str) -> None:
+        """What a process supervisor does: start the worker again if it has exited."""
+        if self.running[name].poll() is not None:
+            self.running.pop(name)
+            self.worker_start(name)
+
     def beat_start(self) -> subprocess.Popen:
         schedule = self.tmp / "beat-schedule"
         return self.start(

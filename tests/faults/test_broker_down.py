@@ -58,6 +58,9 @@ def test_it_answers_and_keeps_every_job_while_the_broker_is_down(city, catalogs,
     assert pending(exports) == set(exports), list(OutboxMessage.objects.values("task", "args", "sent_at", "last_error"))
 
     processes.redis_start(port)  # the same broker comes back, empty
+    # A worker can exit on losing its broker at an unlucky moment (kombu's restore of unacknowledged
+    # messages fails): production restarts it (docker-compose `restart: unless-stopped`); so does this.
+    processes.supervise("worker")
 
     wait_until(
         lambda: ExportJob.objects.filter(pk__in=exports, status="done").count() == 3,
