@@ -187,6 +187,8 @@ def test_it_lists_every_organisation_of_a_member(city):
     assert orgs[city.hauler_org.name]["member_role"] == "viewer"
 
 
+# The token cache needs a cache every process shares (Redis, REDIS_URL); the PostGIS pass has one.
+@pytest.mark.postgis
 def test_it_reads_a_token_used_again_from_the_cache_without_a_query(city):
     client = bearer(login("generator").json()["token"])
     assert client.get(ME_URL).status_code == 200

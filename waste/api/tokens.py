@@ -16,6 +16,7 @@ import binascii
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -42,8 +43,17 @@ def _key(digest: str) -> str:
     return f"knox-user:{digest}"
 
 
+def token_cache_shared() -> bool:
+    """Only a cache every process shares (Redis) can forget a revoked token everywhere at once; with a
+    per-process cache (no REDIS_URL) every request asks the database, as knox does."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
 class CachedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, token: bytes):
+        if not token_cache_shared():
+            return super().authenticate_credentials(token)
         try:
             digest = hash_token(token.decode("utf-8"))
         except (TypeError, ValueError, binascii.Error):
