@@ -38,7 +38,7 @@ def test_it_scans_a_pickup_with_the_camera_and_the_ledger_holds_it_with_the_posi
     page.get_by_text("已记录收运。").wait_for()
     shot(page, "recorded")
 
-    [entry] = poll(lambda: list(pickups(code)))
+    [entry] = poll(lambda: list(pickups(code)), page=page)
     assert entry.location is not None
     assert (round(entry.location.x, 5), round(entry.location.y, 5)) == (round(site.x, 5), round(site.y, 5))
     assert Batch.objects.get(code=code).status == "in_transit"
@@ -113,12 +113,18 @@ def test_it_shows_a_batch_already_picked_up_as_refused_online_and_offline_until_
     page.context.set_offline(False)
 
     refused = page.locator("#queue li[data-state=refused]")
-    poll(lambda: refused.count() == 2, message="the refusals did not come back")
+    poll(
+        lambda: refused.count() == 2,
+        page=page,
+        message=lambda: (
+            f"the refusals did not come back: {queue(page)} {page.url} {page.locator('#flash').inner_text()}"
+        ),
+    )
     assert refused.first.locator(".answer").inner_text() == "被拒绝：该批次已在您的车辆上。"
     page.reload()  # refused scans stay on the phone until the driver dismisses them
     assert refused.count() == 2
     shot(page, "refused-queue")
     refused.first.get_by_role("button", name="知道了").click()
-    poll(lambda: refused.count() == 1)
+    poll(lambda: refused.count() == 1, page=page)
     assert [item["state"] for item in queue(page)] == ["refused"]
     assert pickups(code).count() == 1
