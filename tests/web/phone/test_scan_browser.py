@@ -128,3 +128,23 @@ def test_it_shows_a_batch_already_picked_up_as_refused_online_and_offline_until_
     poll(lambda: refused.count() == 1, page=page)
     assert [item["state"] for item in queue(page)] == ["refused"]
     assert pickups(code).count() == 1
+
+
+def test_it_refuses_a_batch_at_the_stop_with_a_reason(city, driver_round, page, phone_login, poll, shot):
+    round_ = driver_round(city, n=1)
+    [code] = round_.codes
+    phone_login(page, round_.driver, next_path="/m/scan/")
+
+    type_code(page, code)
+    page.get_by_text("拒收该批次").click()
+    page.get_by_role("button", name="确认拒收").click()
+    page.get_by_text("请说明拒收理由。").wait_for()
+    assert queue(page) == []
+
+    page.get_by_label("拒收理由").fill("桶体破损，正在渗漏")
+    page.get_by_role("button", name="确认拒收").click()
+    page.get_by_text("已记录拒收。").wait_for()
+    shot(page, "refused-at-stop")
+    stop = round_.trip.stops.get()
+    assert (stop.status, stop.reason) == ("failed", "桶体破损，正在渗漏")
+    assert not pickups(code).exists()
