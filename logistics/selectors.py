@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, FloatField, Func, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -315,39 +315,48 @@ def vehicle_last_positions(*, user, vehicle_ids=None):
 
 
 def trip_progress(*, vehicle_ids, on: datetime.date) -> dict[int, dict]:
-    """Per vehicle, its newest trip of the day: stops done of all, and the next stop."""
+    """Per vehicle, its newest trip of the day: stops done of all, and the next stop. Counted by the
+    database (one row per trip), then the next stops fetched: the live fleet asks for a whole city."""
+    newest: dict[int, int] = {}
     trips = (
         Trip.objects.filter(vehicle_id__in=vehicle_ids, date=on)
         .exclude(status=TripStatus.REPLANNED)
         .order_by("-id")
         .values_list("id", "vehicle_id")
     )
-    newest: dict[int, int] = {}
     for trip_id, vehicle_id in trips:
         newest.setdefault(vehicle_id, trip_id)
-    by_trip: dict[int, list] = {}
-    stops = (
-        TripStop.objects.filter(trip_id__in=list(newest.values()))
+    pending = Q(status=StopStatus.PENDING)
+    counts = {
+        row["trip_id"]: row
+        for row in TripStop.objects.filter(trip_id__in=list(newest.values()))
+        .values("trip_id")
+        .annotate(total=Count("id"), open=Count("id", filter=pending), following=Min("sequence", filter=pending))
+        .order_by()
+    }
+    following: dict[int, tuple] = {}
+    rows = (
+        TripStop.objects.filter(pending, trip_id__in=[t for t, row in counts.items() if row["following"] is not None])
         .order_by("trip_id", "sequence")
-        .values_list("trip_id", "sequence", "kind", "status", "site_id", "site__name", "eta")
+        .values_list("trip_id", "sequence", "kind", "site_id", "site__name", "eta")
     )
-    for row in stops:
-        by_trip.setdefault(row[0], []).append(row)
+    for row in rows:
+        following.setdefault(row[0], row)
     progress = {}
     for vehicle_id, trip_id in newest.items():
-        mine = by_trip.get(trip_id, [])
-        following = next((s for s in mine if s[3] == StopStatus.PENDING), None)
+        row = counts.get(trip_id, {"total": 0, "open": 0})
+        stop = following.get(trip_id)
         progress[vehicle_id] = {
             "trip": trip_id,
-            "stops_done": sum(1 for s in mine if s[3] != StopStatus.PENDING),
-            "stops_total": len(mine),
+            "stops_done": row["total"] - row["open"],
+            "stops_total": row["total"],
             "next_stop": None
-            if following is None
+            if stop is None
             else {
-                "sequence": following[1],
-                "kind": following[2],
-                "site": {"id": following[4], "name": following[5]},
-                "eta": following[6].isoformat(),
+                "sequence": stop[1],
+                "kind": stop[2],
+                "site": {"id": stop[3], "name": stop[4]},
+                "eta": stop[5].isoformat(),
             },
         }
     return progress
@@ -377,13 +386,19 @@ def fleet_live(*, user, now: datetime.datetime | None = None) -> list[LiveVehicl
     rows = list(
         visible_to(Vehicle.objects.filter(active=True), user)
         .order_by("organisation_id", "plate")
+        # Coordinates as numbers from the database: no geometry object per vehicle.
+        .annotate(
+            lon=Func("last_position__point", function="ST_X", output_field=FloatField()),
+            lat=Func("last_position__point", function="ST_Y", output_field=FloatField()),
+        )
         .values_list(
             "id",
             "plate",
             "organisation_id",
             "capacity_kg",
             "last_position__time",
-            "last_position__point",
+            "lon",
+            "lat",
             "last_position__speed_kmh",
             "last_position__heading",
             "last_position__stopped_since",
@@ -399,8 +414,8 @@ def fleet_live(*, user, now: datetime.datetime | None = None) -> list[LiveVehicl
             organisation_id=org_id,
             capacity_kg=capacity,
             time=time,
-            lon=geom.x if geom else None,
-            lat=geom.y if geom else None,
+            lon=lon,
+            lat=lat,
             speed_kmh=speed,
             heading=heading,
             stopped_since=since,
@@ -408,5 +423,5 @@ def fleet_live(*, user, now: datetime.datetime | None = None) -> list[LiveVehicl
             load=loads.get(pk, Load()),
             trip=progress.get(pk),
         )
-        for pk, plate, org_id, capacity, time, geom, speed, heading, since in rows
+        for pk, plate, org_id, capacity, time, lon, lat, speed, heading, since in rows
     ]
