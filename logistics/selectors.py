@@ -235,7 +235,7 @@ def trip_progress(*, vehicle_ids, on: datetime.date) -> dict[int, dict]:
                 else {
                     "sequence": following.sequence,
                     "kind": following.kind,
-                    "site": {"id": following.site_id, "name": following.site.name},
+                    "site": {"id": following.site_id, "name": following.place_name},
                     "eta": following.eta.isoformat(),
                 },
             },

@@ -1,6 +1,6 @@
 """URLs of the pages (namespace "web"): each area module owns its ``urlpatterns``."""
 
-from web.views import dispatch, enterprise, frame, recycler, regulator, site
+from web.views import command, dispatch, enterprise, frame, recycler, regulator, site
 
 app_name = "web"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *recycler.urlpatterns,
     *dispatch.urlpatterns,
     *regulator.urlpatterns,
+    *command.urlpatterns,
 ]
