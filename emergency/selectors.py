@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from emergency.lifecycle import OPEN
 from emergency.models import Dispatch, Incident, IncidentEntry
@@ -33,9 +33,9 @@ from waste.scoping import visible_to
 
 HELD_AT_SITE = (BatchStatus.DELIVERED, BatchStatus.RECEIVED, BatchStatus.STORED, BatchStatus.READY)
 CLASS_NAMES = {
-    WasteClass.GENERAL: gettext_lazy("general"),
-    WasteClass.RECYCLABLE: gettext_lazy("recyclable"),
-    WasteClass.HAZARDOUS: gettext_lazy("hazardous"),
+    WasteClass.GENERAL: pgettext_lazy("waste class", "general"),
+    WasteClass.RECYCLABLE: pgettext_lazy("waste class", "recyclable"),
+    WasteClass.HAZARDOUS: pgettext_lazy("waste class", "hazardous"),
 }
 
 

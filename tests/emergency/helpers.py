@@ -21,8 +21,8 @@ def east(metres: float, lon: float = SPILL[0]) -> float:
     return lon + metres / (111_320 * 0.7760)
 
 
-def fix(client, v, lon, lat=SPILL[1]):
-    time = (timezone.now() - datetime.timedelta(minutes=1)).replace(microsecond=0)
+def fix(client, v, lon, lat=SPILL[1], minutes_ago: float = 2):
+    time = (timezone.now() - datetime.timedelta(minutes=minutes_ago)).replace(microsecond=0)
     answer = client.post(
         "/api/v1/positions/",
         {"vehicle": v.pk, "time": time.isoformat(), "point": {"type": "Point", "coordinates": [lon, lat]}},
