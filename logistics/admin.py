@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from logistics.models import HaulerLicence, Pickup, RoutePlan, Trip, TripStop, Vehicle
+from logistics.models import (
+    Device,
+    HaulerLicence,
+    Pickup,
+    Reading,
+    RoutePlan,
+    Trip,
+    TripStop,
+    Vehicle,
+    VehicleStop,
+)
 
 
 @admin.register(Vehicle)
@@ -37,3 +47,21 @@ class TripStopInline(admin.TabularInline):
 class TripAdmin(admin.ModelAdmin):
     list_display = ["id", "vehicle", "driver", "date", "status"]
     inlines = [TripStopInline]
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "site", "kind", "label", "capacity_kg", "fill_threshold_pct", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["identifier", "label"]
+
+
+@admin.register(Reading)
+class ReadingAdmin(admin.ModelAdmin):
+    list_display = ["time", "device", "kind", "fill_pct", "net_kg", "plate", "expected_kg", "flags"]
+    list_filter = ["kind"]
+
+
+@admin.register(VehicleStop)
+class VehicleStopAdmin(admin.ModelAdmin):
+    list_display = ["vehicle", "started_at", "ended_at", "site", "load_kg"]

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, FloatField, Func, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -110,45 +110,52 @@ class Load:
 
 
 def vehicle_loads(*, vehicle_ids) -> dict[int, Load]:
-    """Load on board per vehicle (vehicles carrying nothing are absent)."""
+    """Load on board per vehicle (vehicles carrying nothing are absent). Plain rows, no model objects:
+    the live fleet asks this for every vehicle of a city."""
     # A trip closes once its last pickup is done, before it unloads: so trips of the last days in any
     # state, and what is still in transit in the carrier's custody.
     recent = timezone.localdate() - datetime.timedelta(days=LOAD_DAYS)
     stops = list(
         TripStop.objects.filter(
-            trip__vehicle_id__in=vehicle_ids,
-            trip__date__gte=recent,
-            kind=StopKind.PICKUP,
-            status=StopStatus.DONE,
+            trip__vehicle_id__in=vehicle_ids, trip__date__gte=recent, kind=StopKind.PICKUP, status=StopStatus.DONE
         )
         .exclude(trip__status=TripStatus.REPLANNED)
-        .select_related("trip__vehicle", "pickup__batch")
+        .values_list(
+            "trip_id",
+            "sequence",
+            "trip__vehicle_id",
+            "trip__vehicle__organisation_id",
+            "pickup__quantity_kg",
+            "pickup__batch__code",
+            "pickup__batch__status",
+            "pickup__batch__carrier_id",
+            "pickup__batch__last_weight_kg",
+            "pickup__batch__quantity_kg",
+        )
     )
     if not stops:
         return {}
-    unloads = set(
-        TripStop.objects.filter(
-            trip_id__in={s.trip_id for s in stops}, kind=StopKind.UNLOAD, status=StopStatus.PENDING
-        ).values_list("trip_id", "sequence")
-    )
+    unloads: dict[int, list[int]] = {}
+    for trip_id, sequence in TripStop.objects.filter(
+        trip_id__in={s[0] for s in stops}, kind=StopKind.UNLOAD, status=StopStatus.PENDING
+    ).values_list("trip_id", "sequence"):
+        unloads.setdefault(trip_id, []).append(sequence)
     loads: dict[int, Load] = {}
     codes: dict[str, int] = {}
-    for stop in stops:
-        vehicle = stop.trip.vehicle
-        batch = stop.pickup.batch if stop.pickup else None
-        if batch is not None:
-            on_board = batch.status == BatchStatus.IN_TRANSIT and batch.carrier_id == vehicle.organisation_id
-            kg = batch.last_weight_kg or batch.quantity_kg
-        else:
-            on_board = stop.pickup is not None and any(t == stop.trip_id and seq > stop.sequence for t, seq in unloads)
-            kg = stop.pickup.quantity_kg if stop.pickup else 0
+    for trip_id, sequence, vehicle_id, org_id, asked_kg, code, status, carrier_id, weighed_kg, batch_kg in stops:
+        if code is not None:
+            on_board = status == BatchStatus.IN_TRANSIT and carrier_id == org_id
+            kg = weighed_kg or batch_kg
+        else:  # a collection point's fill: on board until the trip unloads
+            on_board = asked_kg is not None and any(seq > sequence for seq in unloads.get(trip_id, ()))
+            kg = asked_kg
         if not on_board:
             continue
-        load = loads.setdefault(vehicle.pk, Load())
+        load = loads.setdefault(vehicle_id, Load())
         load.kg += kg
-        if batch is not None:
-            load.batches.append(batch.code)
-            codes[batch.code] = vehicle.pk
+        if code is not None:
+            load.batches.append(code)
+            codes[code] = vehicle_id
     if codes:
         lines = ManifestLine.objects.filter(
             batch__code__in=list(codes),
@@ -209,59 +216,113 @@ def vehicle_last_positions(*, user, vehicle_ids=None):
 
 
 def trip_progress(*, vehicle_ids, on: datetime.date) -> dict[int, dict]:
-    """Per vehicle, its open trip of the day: stops done of all, and the next stop."""
+    """Per vehicle, its newest trip of the day: stops done of all, and the next stop. Counted by the
+    database (one row per trip), then the next stops fetched: the live fleet asks for a whole city."""
+    newest: dict[int, int] = {}
     trips = (
-        Trip.objects.filter(vehicle_id__in=list(vehicle_ids), date=on)
+        Trip.objects.filter(vehicle_id__in=vehicle_ids, date=on)
         .exclude(status=TripStatus.REPLANNED)
         .order_by("-id")
+        .values_list("id", "vehicle_id")
     )
-    stops = TripStop.objects.filter(trip__in=trips).select_related("site").order_by("trip_id", "sequence")
-    progress: dict[int, dict] = {}
-    by_trip: dict[int, list[TripStop]] = {}
-    for stop in stops:
-        by_trip.setdefault(stop.trip_id, []).append(stop)
-    for trip in trips:
-        mine = by_trip.get(trip.pk, [])
-        pending = [s for s in mine if s.status == StopStatus.PENDING]
-        following = pending[0] if pending else None
-        progress.setdefault(
-            trip.vehicle_id,
-            {
-                "trip": trip.pk,
-                "stops_done": sum(1 for s in mine if s.status != StopStatus.PENDING),
-                "stops_total": len(mine),
-                "next_stop": None
-                if following is None
-                else {
-                    "sequence": following.sequence,
-                    "kind": following.kind,
-                    "site": {"id": following.site_id, "name": following.place_name},
-                    "eta": following.eta.isoformat(),
-                },
+    for trip_id, vehicle_id in trips:
+        newest.setdefault(vehicle_id, trip_id)
+    pending = Q(status=StopStatus.PENDING)
+    counts = {
+        row["trip_id"]: row
+        for row in TripStop.objects.filter(trip_id__in=list(newest.values()))
+        .values("trip_id")
+        .annotate(total=Count("id"), open=Count("id", filter=pending), following=Min("sequence", filter=pending))
+        .order_by()
+    }
+    following: dict[int, tuple] = {}
+    rows = (
+        TripStop.objects.filter(pending, trip_id__in=[t for t, row in counts.items() if row["following"] is not None])
+        .order_by("trip_id", "sequence")
+        .values_list("trip_id", "sequence", "kind", "site_id", "site__name", "eta")
+    )
+    for row in rows:
+        following.setdefault(row[0], row)
+    progress = {}
+    for vehicle_id, trip_id in newest.items():
+        row = counts.get(trip_id, {"total": 0, "open": 0})
+        stop = following.get(trip_id)
+        progress[vehicle_id] = {
+            "trip": trip_id,
+            "stops_done": row["total"] - row["open"],
+            "stops_total": row["total"],
+            "next_stop": None
+            if stop is None
+            else {
+                "sequence": stop[1],
+                "kind": stop[2],
+                "site": {"id": stop[3], "name": stop[4]},
+                "eta": stop[5].isoformat(),
             },
-        )
+        }
     return progress
 
 
-def fleet_live(*, user, now: datetime.datetime | None = None) -> list[dict]:
-    """Every visible active vehicle: its newest point (or none), load on board and trip progress."""
+@dataclass
+class LiveVehicle:
+    id: int
+    plate: str
+    organisation_id: int
+    capacity_kg: Decimal
+    time: datetime.datetime | None
+    lon: float | None
+    lat: float | None
+    speed_kmh: float | None
+    heading: float | None
+    stopped_since: datetime.datetime | None
+    age_seconds: int | None
+    load: Load
+    trip: dict | None
+
+
+def fleet_live(*, user, now: datetime.datetime | None = None) -> list[LiveVehicle]:
+    """Every visible active vehicle: its newest point (or none), load on board and trip progress.
+    One row per vehicle from VehicleLastPosition, however long the history; plain rows throughout."""
     now = now or timezone.now()
-    vehicles = list(vehicle_list(user=user).filter(active=True).select_related("last_position"))
-    ids = [v.pk for v in vehicles]
+    rows = list(
+        visible_to(Vehicle.objects.filter(active=True), user)
+        .order_by("organisation_id", "plate")
+        # Coordinates as numbers from the database: no geometry object per vehicle.
+        .annotate(
+            lon=Func("last_position__point", function="ST_X", output_field=FloatField()),
+            lat=Func("last_position__point", function="ST_Y", output_field=FloatField()),
+        )
+        .values_list(
+            "id",
+            "plate",
+            "organisation_id",
+            "capacity_kg",
+            "last_position__time",
+            "lon",
+            "lat",
+            "last_position__speed_kmh",
+            "last_position__heading",
+            "last_position__stopped_since",
+        )
+    )
+    ids = [r[0] for r in rows]
     loads = vehicle_loads(vehicle_ids=ids)
     progress = trip_progress(vehicle_ids=ids, on=timezone.localdate(now))
-    live = []
-    for v in vehicles:
-        last = getattr(v, "last_position", None)
-        load = loads.get(v.pk, Load())
-        live.append(
-            {
-                "vehicle": v,
-                "position": last,
-                "age_seconds": int((now - last.time).total_seconds()) if last else None,
-                "stopped_since": last.stopped_since if last else None,
-                "load": load,
-                "trip": progress.get(v.pk),
-            }
+    return [
+        LiveVehicle(
+            id=pk,
+            plate=plate,
+            organisation_id=org_id,
+            capacity_kg=capacity,
+            time=time,
+            lon=lon,
+            lat=lat,
+            speed_kmh=speed,
+            heading=heading,
+            stopped_since=since,
+            age_seconds=int((now - time).total_seconds()) if time else None,
+            load=loads.get(pk, Load()),
+            trip=progress.get(pk),
         )
-    return live
+        for pk, plate, org_id, capacity, time, lon, lat, speed, heading, since in rows
+    ]

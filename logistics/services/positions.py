@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logistics.models import Vehicle, VehicleLastPosition, VehicleStop
+from logistics.models import Vehicle, VehicleStop
 from logistics.routing import haversine_m
 from logistics.selectors import site_at, vehicle_loads
 from waste.errors import AppError
@@ -83,12 +83,7 @@ def positions_record(*, user, fixes: list[Fix]) -> list[FixOutcome]:
         accepted.append(index)
     if not accepted:
         return outcomes
-    last = {
-        p.vehicle_id: p
-        for p in VehicleLastPosition.objects.select_for_update()
-        .filter(vehicle_id__in={fixes[i].vehicle_id for i in accepted})
-        .order_by("vehicle_id")
-    }
+    last = _last_locked({fixes[i].vehicle_id for i in accepted})
     _flag_jumps(fixes, accepted, outcomes, last)
     written = _insert(fixes, accepted, outcomes, now)
     for index in accepted:
@@ -141,7 +136,7 @@ def _kmh(a: tuple, b: tuple) -> float:
     return metres / seconds * 3.6
 
 
-def _flag_jumps(fixes, accepted: list[int], outcomes, last: dict[int, VehicleLastPosition]) -> None:
+def _flag_jumps(fixes, accepted: list[int], outcomes, last: dict[int, Last]) -> None:
     """Flags a point the vehicle could not have reached from its previous plausible point. The point
     is kept (it is what the device said) but never drawn, never the vehicle's position."""
     by_vehicle: dict[int, list[int]] = {}
@@ -153,7 +148,7 @@ def _flag_jumps(fixes, accepted: list[int], outcomes, last: dict[int, VehicleLas
         first = fixes[indexes[0]].time
         newest = last.get(vehicle_id)
         if newest is not None and newest.time < first:
-            previous = (newest.time, newest.point.x, newest.point.y)
+            previous = (newest.time, newest.lon, newest.lat)
         else:  # a back-filled day: its neighbour comes from the history
             previous = _previous_point(vehicle_id, first)
         for i in indexes:
@@ -249,9 +244,10 @@ def _insert_spatialite(fixes, accepted, outcomes, now) -> set:
     return written
 
 
-def _move_on(fixes, fresh: list[int], last: dict[int, VehicleLastPosition]) -> None:
+def _move_on(fixes, fresh: list[int], last: dict[int, Last]) -> None:
     """Advances each vehicle's newest point and its dwell with the points newer than it (a back-filled
-    point is history: it changes neither)."""
+    point is history: it changes neither). Plain tuples and one statement: geometry objects per point
+    and the ORM's upsert cost more than the rest of the ingest (bench positions)."""
     by_vehicle: dict[int, list] = {}
     for i in fresh:
         by_vehicle.setdefault(fixes[i].vehicle_id, []).append(fixes[i])
@@ -263,35 +259,104 @@ def _move_on(fixes, fresh: list[int], last: dict[int, VehicleLastPosition]) -> N
         state = last.get(vehicle_id)
         if state is not None:
             points = [f for f in points if f.time > state.time]
-        if not points:
-            continue
-        if state is None:
-            first = points[0]
-            state = VehicleLastPosition(
-                vehicle_id=vehicle_id,
-                time=first.time,
-                point=point(first.lon, first.lat),
-                stop_point=point(first.lon, first.lat),
-                stopped_since=first.time,
-            )
-        anchor = (state.stop_point.x, state.stop_point.y)
+            if not points:
+                continue
+            anchor, since, time = (state.stop_lon, state.stop_lat), state.since, state.time
+        else:
+            anchor, since, time = (points[0].lon, points[0].lat), points[0].time, points[0].time
         for f in points:
             if haversine_m(anchor, (f.lon, f.lat)) > radius:
-                if state.time - state.stopped_since >= dwell:
-                    _stop_record(vehicle_id, state.stopped_since, state.time, anchor)
-                anchor = (f.lon, f.lat)
-                state.stop_point, state.stopped_since = point(f.lon, f.lat), f.time
-            state.time, state.point = f.time, point(f.lon, f.lat)
-            state.speed_kmh, state.heading = f.speed_kmh, f.heading
-        if state.time - state.stopped_since >= dwell:  # still standing: the dwell so far
-            _stop_record(vehicle_id, state.stopped_since, state.time, anchor)
-        changed.append(state)
-    VehicleLastPosition.objects.bulk_create(
-        changed,
-        update_conflicts=True,
-        unique_fields=["vehicle"],
-        update_fields=["time", "point", "speed_kmh", "heading", "stop_point", "stopped_since"],
+                if time - since >= dwell:
+                    _stop_record(vehicle_id, since, time, anchor)
+                anchor, since = (f.lon, f.lat), f.time
+            time = f.time
+        if time - since >= dwell:  # still standing: the dwell so far
+            _stop_record(vehicle_id, since, time, anchor)
+        newest = points[-1]
+        changed.append((vehicle_id, newest, anchor, since))
+    if changed:
+        _last_save(changed)
+
+
+@dataclass
+class Last:
+    time: datetime.datetime
+    lon: float
+    lat: float
+    stop_lon: float
+    stop_lat: float
+    since: datetime.datetime
+
+
+LAST = "logistics_vehiclelastposition"
+
+
+def _last_locked(vehicle_ids: set[int]) -> dict[int, Last]:
+    """Each vehicle's newest point and open dwell, locked (in vehicle order) until the transaction ends."""
+    if not vehicle_ids:
+        return {}
+    ids = sorted(vehicle_ids)
+    marks = ", ".join(["%s"] * len(ids))
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"SELECT vehicle_id, time, ST_X(point), ST_Y(point), ST_X(stop_point), ST_Y(stop_point), stopped_since "
+        f"FROM {LAST} WHERE vehicle_id IN ({marks}) ORDER BY vehicle_id{lock}"
     )
+    convert = connection.ops.convert_datetimefield_value if connection.vendor != "postgresql" else None
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        for vehicle_id, time, lon, lat, stop_lon, stop_lat, since in cursor.fetchall():
+            if convert is not None:  # SQLite hands back text
+                time, since = (convert(v, None, connection) for v in (time, since))
+            found[vehicle_id] = Last(time, lon, lat, stop_lon, stop_lat, since)
+    return found
+
+
+def _last_save(changed: list) -> None:
+    if connection.vendor == "postgresql":
+        columns = [[], [], [], [], [], [], [], [], []]
+        for vehicle_id, f, anchor, since in changed:
+            for column, value in zip(
+                columns,
+                (vehicle_id, f.time, f.lon, f.lat, f.speed_kmh, f.heading, anchor[0], anchor[1], since),
+                strict=True,
+            ):
+                column.append(value)
+        sql = (
+            f"INSERT INTO {LAST} (vehicle_id, time, point, speed_kmh, heading, stop_point, stopped_since) "
+            "SELECT v, t, ST_SetSRID(ST_MakePoint(x, y), 4326), s, h, ST_SetSRID(ST_MakePoint(sx, sy), 4326), ss "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], "
+            "%s::float8[], %s::float8[], %s::timestamptz[]) AS u(v, t, x, y, s, h, sx, sy, ss) "
+        )
+        params = columns
+    else:
+        ops = connection.ops
+        values = ", ".join(["(%s, %s, MakePoint(%s, %s, 4326), %s, %s, MakePoint(%s, %s, 4326), %s)"] * len(changed))
+        sql = (
+            f"INSERT INTO {LAST} (vehicle_id, time, point, speed_kmh, heading, stop_point, stopped_since) "
+            f"VALUES {values} "
+        )
+        params = []
+        for vehicle_id, f, anchor, since in changed:
+            params += [
+                vehicle_id,
+                ops.adapt_datetimefield_value(f.time),
+                f.lon,
+                f.lat,
+                f.speed_kmh,
+                f.heading,
+                anchor[0],
+                anchor[1],
+                ops.adapt_datetimefield_value(since),
+            ]
+    sql += (
+        "ON CONFLICT (vehicle_id) DO UPDATE SET time = excluded.time, point = excluded.point, "
+        "speed_kmh = excluded.speed_kmh, heading = excluded.heading, stop_point = excluded.stop_point, "
+        "stopped_since = excluded.stopped_since"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _stop_record(vehicle_id: int, started: datetime.datetime, ended: datetime.datetime, anchor: tuple) -> None:

@@ -62,20 +62,18 @@ ACTION_BUTTONS = {
 
 def vehicle_features(user) -> list[dict]:
     out = []
-    for row in fleet_live(user=user):
-        position = row["position"]
-        if position is None:
+    for v in fleet_live(user=user):
+        if v.lon is None or v.time is None:
             continue
-        loaded = row["load"].kg > 0
-        silent = (row["age_seconds"] or 0) > settings.GROUND_SILENT_MINUTES * 60
-        state = "silent" if silent else ("loaded" if loaded else "empty")
+        silent = (v.age_seconds or 0) > settings.GROUND_SILENT_MINUTES * 60
+        state = "silent" if silent else ("loaded" if v.load.kg > 0 else "empty")
         out.append(
             feature(
-                position.point,
-                title=row["vehicle"].plate,
+                {"type": "Point", "coordinates": [v.lon, v.lat]},
+                title=v.plate,
                 state=state,
-                load=_("%(kg)s kg on board") % {"kg": f"{row['load'].kg:.0f}"},
-                seen=timezone.localtime(position.time).strftime("%H:%M:%S"),
+                load=_("%(kg)s kg on board") % {"kg": f"{v.load.kg:.0f}"},
+                seen=timezone.localtime(v.time).strftime("%H:%M:%S"),
             )
         )
     return out
