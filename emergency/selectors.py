@@ -176,10 +176,13 @@ LIMIT %(limit)s
 
 def vehicle_candidates(*, user, incident: Incident, limit: int | None = None) -> list[Candidate]:
     """Visible vehicles able to respond, by travel time: free or on an interruptible round, licensed and
-    fitted for the waste class, with capacity left for the estimated quantity."""
+    fitted for the waste class, with capacity left for the estimated quantity; not those already sent."""
     limit = limit or settings.INCIDENT_RESOURCES_LIMIT
     today = timezone.localdate()
-    vehicles = list(vehicle_list(user=user).filter(active=True).select_related("last_position", "depot"))
+    sent = Dispatch.objects.filter(incident=incident).values("vehicle_id")
+    vehicles = list(
+        vehicle_list(user=user).filter(active=True).exclude(pk__in=sent).select_related("last_position", "depot")
+    )
     ids = [v.pk for v in vehicles]
     loads = vehicle_loads(vehicle_ids=ids)
     progress = trip_progress(vehicle_ids=ids, on=today)

@@ -53,6 +53,8 @@ def test_it_ranks_the_nearest_licensed_vehicle_and_permitted_site_first_and_disp
     assert detail["status"] == "dispatched"
     assert [e["kind"] for e in detail["timeline"]] == ["reported", "dispatch"]
     assert s.fitted.plate in detail["timeline"][1]["text"]
+    again = regulator.get(f"/api/v1/incidents/{incident['id']}/resources/").json()
+    assert [v["plate"] for v in again["vehicles"]] == [s.farther.plate]  # the one sent is not offered twice
     [delivery] = WebhookDelivery.objects.filter(webhook=hook)
     assert delivery.event == "incident.dispatched"
     assert delivery.payload["dispatch"]["plate"] == s.fitted.plate
