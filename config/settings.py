@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "waste",
     "logistics",
     "recycling",
+    "emergency",
     "django_htmx",
     "web",
 ]
@@ -334,6 +335,10 @@ GROUND_STOP_MINUTES = envint("GROUND_STOP_MINUTES", 15)  # loaded, stopped this 
 GROUND_OFF_ROUTE_M = envfloat("GROUND_OFF_ROUTE_M", 500.0)
 GROUND_SILENT_MINUTES = envint("GROUND_SILENT_MINUTES", 20)
 FILL_PICKUP_PCT = envint("FILL_PICKUP_PCT", 80)  # a container at or above this requests a pickup
+# Emergency command: the public report page's photo limit and how many reports one address may send.
+INCIDENT_PHOTO_MAX_BYTES = envint("INCIDENT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+INCIDENT_REPORTS_PER_HOUR = envint("INCIDENT_REPORTS_PER_HOUR", 5)
+INCIDENT_RESOURCES_LIMIT = envint("INCIDENT_RESOURCES_LIMIT", 10)  # candidates of each kind ranked
 CELERY_BEAT_SCHEDULE = {
     "positions-partitions": {"task": "logistics.tasks.positions_partitions_task", "schedule": 3600.0},
     "ledger-seal": {"task": "waste.tasks.ledger_seal_task", "schedule": float(LEDGER_CHECKPOINT_SECONDS)},

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/docs/", csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
     path("api/v1/", include("waste.api.urls")),
     path("api/v1/", include("logistics.api.urls")),
+    path("api/v1/", include("emergency.urls")),
     path("api/v1/recycling/", include("recycling.urls")),
     # The public QR page keeps its styles inline (it must read well without the app's static files).
     path("t/<str:code>", csp_exempt()(public_trace_page), name="public-trace"),

@@ -194,6 +194,7 @@ class Trip(models.Model):
 class StopKind(models.TextChoices):
     PICKUP = "pickup", _("Pickup")
     UNLOAD = "unload", _("Unload at destination")
+    INCIDENT = "incident", _("Respond to an incident")
 
 
 class StopStatus(models.TextChoices):
@@ -206,9 +207,11 @@ class StopStatus(models.TextChoices):
 class TripStop(models.Model):
     trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="stops")
     sequence = models.PositiveIntegerField()
-    kind = models.CharField(max_length=6, choices=StopKind.choices, default=StopKind.PICKUP)
+    kind = models.CharField(max_length=8, choices=StopKind.choices, default=StopKind.PICKUP)
     pickup = models.ForeignKey(Pickup, null=True, blank=True, on_delete=models.PROTECT, related_name="stops")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    # A stop is at a site, or (an incident's stop) at a bare point.
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    location = models.PointField(srid=4326, null=True, blank=True, help_text="where the stop is when not at a site")
     eta = models.DateTimeField()
     load_kg_after = models.DecimalField(max_digits=12, decimal_places=3, default=0)
     status = models.CharField(max_length=10, choices=StopStatus.choices, default=StopStatus.PENDING)
@@ -219,10 +222,24 @@ class TripStop(models.Model):
 
     class Meta:
         ordering = ["trip", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["trip", "sequence"], name="trip_stop_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["trip", "sequence"], name="trip_stop_sequence"),
+            models.CheckConstraint(
+                condition=models.Q(site__isnull=False) | models.Q(location__isnull=False), name="trip_stop_has_place"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.trip_id}#{self.sequence} {self.kind}"
+
+    @property
+    def place(self):
+        """The stop's point: its own location, else its site's."""
+        return self.location if self.location is not None else self.site.location
+
+    @property
+    def place_name(self) -> str:
+        return self.site.name if self.site_id else ""
 
 
 # --- Ground control: where the fleet is, and what the sites' devices read --------------------------

@@ -34,10 +34,15 @@ def layer(
     colors: dict[str, str] | None = None,
     popup_fields: list[tuple[str, str]] | None = None,
     legend: list[tuple[str, str]] | None = None,
+    refresh_url: str | None = None,
+    refresh_seconds: int = 5,
 ) -> dict:
-    """One layer: ``kind`` is "polygon", "point" or "line"; labels must already be translated strings."""
+    """One layer: ``kind`` is "polygon", "point" or "line"; labels must already be translated strings.
+    ``refresh_url``: a URL answering the layer's FeatureCollection, polled every ``refresh_seconds``."""
     assert kind in {"polygon", "point", "line"}
+    extra = {"refreshUrl": refresh_url, "refreshSeconds": refresh_seconds} if refresh_url else {}
     return {
+        **extra,
         "id": layer_id,
         "type": kind,
         "data": {"type": "FeatureCollection", "features": features},

@@ -1,6 +1,6 @@
 """URLs of the pages (namespace "web"): each area module owns its ``urlpatterns``."""
 
-from web.views import devices, dispatch, enterprise, frame, phone, recycler, regulator, site
+from web.views import command, devices, dispatch, enterprise, frame, phone, recycler, regulator, site
 
 app_name = "web"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     *regulator.urlpatterns,
     *devices.urlpatterns,
     *phone.urlpatterns,
+    *command.urlpatterns,
 ]

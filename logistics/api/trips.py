@@ -28,7 +28,7 @@ def navigation_links(lon: float, lat: float, name: str) -> dict:
 
 
 class StopOutput(serializers.ModelSerializer):
-    site_name = serializers.CharField(source="site.name")
+    site_name = serializers.CharField(source="place_name")
     location = serializers.SerializerMethodField()
     batch = serializers.SerializerMethodField()
 
@@ -50,7 +50,7 @@ class StopOutput(serializers.ModelSerializer):
         ]
 
     def get_location(self, stop) -> list[float]:
-        return [stop.site.location.x, stop.site.location.y]
+        return [stop.place.x, stop.place.y]
 
     def get_batch(self, stop) -> str | None:
         return stop.pickup.batch.code if stop.pickup_id and stop.pickup.batch_id else None

@@ -5,6 +5,8 @@
 //                "color", "colorProperty", "colors": {value: colour}, "popupFields": [[key, label]],
 //                "legend": [[label, colour]]}], "bounds"?: [w, s, e, n]}
 // A feature's "title" property heads its popup; a line's own "color" property wins over the layer's.
+// A layer with "refreshUrl" reloads its FeatureCollection from that URL every "refreshSeconds" (live
+// vehicles); the element's data-features-<layer id> attribute holds the number of features drawn.
 (function () {
   "use strict";
 
@@ -122,6 +124,27 @@
     element.after(list);
   }
 
+  function count(element, layer, data) {
+    element.setAttribute("data-features-" + layer.id, String(((data && data.features) || []).length));
+  }
+
+  function refresh(element, map, layer) {
+    if (!layer.refreshUrl) return;
+    const every = Math.max(1, layer.refreshSeconds || 5) * 1000;
+    const timer = setInterval(() => {
+      if (!document.body.contains(element)) { clearInterval(timer); return; }
+      fetch(layer.refreshUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((data) => {
+          if (!data) return;
+          map.getSource("src-" + layer.id).setData(data);
+          count(element, layer, data);
+          element.dataset.refreshed = String(Number(element.dataset.refreshed || 0) + 1);
+        })
+        .catch(() => {}); // offline for a moment: the next tick tries again
+    }, every);
+  }
+
   function initMap(element) {
     if (element.dataset.ready) return;
     element.dataset.ready = "1";
@@ -141,7 +164,11 @@
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
     map.on("load", () => {
       const ids = [];
-      for (const layer of config.layers || []) ids.push(...addLayer(map, layer));
+      for (const layer of config.layers || []) {
+        ids.push(...addLayer(map, layer));
+        count(element, layer, layer.data);
+        refresh(element, map, layer);
+      }
       enablePopups(map, config, ids);
       element.dataset.loaded = "1";
     });
