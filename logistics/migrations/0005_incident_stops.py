@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logistics', '0002_ground'),
+        ('logistics', '0004_position_partition_functions'),
         ('waste', '0010_ground'),
     ]
 
