@@ -409,7 +409,7 @@ def _gunicorn(db: dict, name: str, token: str, *, workers: int, threads: int):
 
     port = _free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"},  # gunicorn serves; it never migrates
         "DATABASE_URL": _database_url(db, name),
         "DEBUG": "0",
         "DB_CONN_MAX_AGE": "600",

@@ -59,7 +59,10 @@ class Processes:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.running: dict[str, subprocess.Popen] = {}
-        self.env = {**os.environ, **FAST, "DATABASE_URL": database_url(connection.settings_dict)}
+        # The processes connect as the test's own role to the test database; an owner URL naming the
+        # main database would not match it (and they never migrate).
+        environ = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
+        self.env = {**environ, **FAST, "DATABASE_URL": database_url(connection.settings_dict)}
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
     def start(self, name: str, args: list[str], **popen) -> subprocess.Popen:

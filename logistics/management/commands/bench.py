@@ -9,6 +9,7 @@ adds its arguments, and returns ``handle(options, stdout)``. Modules are importe
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from importlib import import_module
 
 from django.conf import settings
@@ -50,4 +51,29 @@ class Command(BaseCommand):
         name = options["subcommand"]
         if name not in self.handlers:
             raise CommandError(f"unknown benchmark {name!r}")
-        self.handlers[name](options, self.stdout)
+        with _as_owner():
+            self.handlers[name](options, self.stdout)
+
+
+@contextmanager
+def _as_owner():
+    """With two database roles, a benchmark runs as the owner: it creates, migrates and drops its own
+    database and the baselines' tables, which the application role may not (README, "Database roles").
+    The process's own role comes back afterwards."""
+    from django.db import connections
+
+    owner = getattr(settings, "DATABASE_OWNER", None)
+    if not owner:
+        yield
+        return
+    connection = connections["default"]
+    saved = {key: settings.DATABASES["default"].get(key) for key in owner}
+    connection.close()
+    settings.DATABASES["default"].update(owner)
+    connection.settings_dict.update(owner)
+    try:
+        yield
+    finally:
+        connection.close()
+        settings.DATABASES["default"].update(saved)
+        connection.settings_dict.update(saved)
