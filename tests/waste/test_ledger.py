@@ -540,8 +540,6 @@ def test_it_verifies_disjoint_shards_in_parallel_streams_and_still_finds_an_edit
 
     assert (count, problems) == (entries(), [])
     target = LedgerEntry.objects.filter(data__contains="破损").order_by("id").last()
-    with transaction.atomic():
-        maintenance()
-        raw("UPDATE waste_ledgerentry SET data = replace(data, '破损', '完好') WHERE id = %s", [target.pk])
+    tamper("UPDATE waste_ledgerentry SET data = replace(data, '破损', '完好') WHERE id = %s", [target.pk])
     _, problems = ledger_verify(streams=3)
     assert [(p.entry_id, p.reason) for p in problems] == [(target.pk, "content does not match its hash (edited)")]
