@@ -127,7 +127,7 @@ def trip_route_geojson(trip: Trip) -> dict:
     depot = trip.vehicle.depot.location
     waypoints = [(None, (depot.x, depot.y))]
     waypoints += [
-        (s.sequence, (s.site.location.x, s.site.location.y))
+        (s.sequence, (s.place.x, s.place.y))
         for s in trip.stops.all()
         if s.status != StopStatus.REPLANNED
     ]
@@ -143,11 +143,11 @@ def trip_route_geojson(trip: Trip) -> dict:
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [stop.site.location.x, stop.site.location.y]},
+                "geometry": {"type": "Point", "coordinates": [stop.place.x, stop.place.y]},
                 "properties": {
                     "kind": stop.kind,
                     "sequence": stop.sequence,
-                    "site": stop.site.name,
+                    "site": stop.place_name,
                     "status": stop.status,
                 },
             }

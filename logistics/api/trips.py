@@ -100,7 +100,7 @@ class RoundStopOutput(StopOutput):
         return stop.pk in self.context["current"]
 
     def get_navigation(self, stop) -> dict:
-        return navigation_links(stop.site.location.x, stop.site.location.y, stop.site.name)
+        return navigation_links(stop.place.x, stop.place.y, stop.place_name or str(stop.get_kind_display()))
 
     def get_manifest(self, stop) -> dict | None:
         return self._details(stop).get("manifest")
