@@ -123,11 +123,12 @@ def test_five_wrong_pins_lock_it(city, unsigned, phone_login, page, poll, shot, 
     page.allow_console(r"status of 403|status of 423")
     phone_login(page, trip.driver, next_path=f"/m/sign/?manifest={number}")
     page.locator("#manifest-number").get_by_text(number).wait_for()
+    sw_ready(page)  # the app's first opening downloads its shell; on a busy machine that can take a while
 
     for attempt in range(1, 6):
         page.get_by_label("PIN 码").fill("000000")
         page.get_by_role("button", name="以移出单位身份签字").click()
-        poll(lambda a=attempt: Membership.objects.get(user=city.generator).pin_failures == a)
+        poll(lambda a=attempt: Membership.objects.get(user=city.generator).pin_failures == a, timeout_ms=30_000)
         page.locator("#flash").get_by_text(re.compile("PIN 码错误")).wait_for()
     assert Membership.objects.get(user=city.generator).pin_locked
     assert "已锁定" in page.locator("#flash").inner_text()

@@ -102,14 +102,15 @@ async function sign(form, body, done) {
   } finally {
     button.disabled = false;
   }
-  document.getElementById("pin").value = "";
   await load();
 }
 
 consignorForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const signer = document.getElementById("signer").value;
-  const pin = document.getElementById("pin").value.trim();
+  const input = document.getElementById("pin");
+  const pin = input.value.trim();
+  input.value = ""; // a PIN is typed for one attempt only
   if (!/^\d{4,8}$/.test(pin)) {
     showFieldErrors(consignorForm, { fields: { pin: [gettext("The PIN is 4 to 8 digits.")] } });
     return;
