@@ -126,8 +126,12 @@ def test_five_wrong_pins_lock_it(city, unsigned, phone_login, page, poll, shot, 
     sw_ready(page)  # the app's first opening downloads its shell; on a busy machine that can take a while
 
     for attempt in range(1, 6):
+        # Each attempt on a freshly opened page, as the next person at the truck would find it.
+        if attempt > 1:
+            page.reload()
+        page.locator("#manifest-number").get_by_text(number).wait_for()
         page.get_by_label("PIN 码").fill("000000")
-        page.get_by_role("button", name="以移出单位身份签字").click()
+        page.locator("#consignor-form").get_by_role("button", name="以移出单位身份签字").click()
         poll(lambda a=attempt: Membership.objects.get(user=city.generator).pin_failures == a, timeout_ms=30_000)
         page.locator("#flash").get_by_text(re.compile("PIN 码错误")).wait_for()
     assert Membership.objects.get(user=city.generator).pin_locked

@@ -83,6 +83,7 @@ async function load() {
 }
 
 async function sign(form, body, done) {
+  form.dataset.busy = "1"; // until the manifest is read again (tests wait for it too)
   flashClear();
   showFieldErrors(form, null);
   const button = form.querySelector("button[type=submit]");
@@ -103,6 +104,7 @@ async function sign(form, body, done) {
     button.disabled = false;
   }
   await load();
+  delete form.dataset.busy;
 }
 
 consignorForm.addEventListener("submit", (event) => {
