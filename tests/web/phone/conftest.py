@@ -11,7 +11,7 @@ the phone in.
   on a consignor-signed manifest: ``SimpleNamespace(driver, codes, trip, manifest)``.
 - ``phone_login(page, user, device_name="…")``: signs the phone in through /m/login/ (a device token
   kept in IndexedDB) and waits for the app to open.
-- ``poll(check, timeout_ms)``: polls a Python condition (page.wait_for_function is refused by the CSP).
+- ``poll(check, page=page)``: polls a Python condition (page.wait_for_function is refused by the CSP).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import time
 from decimal import Decimal
 from types import SimpleNamespace
 from urllib.parse import urlparse
@@ -185,15 +186,16 @@ def phone_login():
 
 @pytest.fixture
 def poll():
-    import time
+    """poll(check, page=…): the page waits between checks, so Playwright keeps serving the page's
+    requests (the route that guards them runs in this thread) while the condition is awaited."""
 
-    def _poll(check, timeout_ms: int = 15_000, message: str = "condition not met in time"):
+    def _poll(check, *, page, timeout_ms: int = 15_000, message="condition not met in time"):
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
             value = check()
             if value:
                 return value
-            assert time.monotonic() < deadline, message
-            time.sleep(0.1)
+            assert time.monotonic() < deadline, message() if callable(message) else message
+            page.wait_for_timeout(100)
 
     return _poll

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 QUEUE_JS = "window.idb.openDB('zw-phone').then((db) => db.getAll('queue'))"
+REGISTRATION_JS = """navigator.serviceWorker.getRegistration('/m/').then((r) => r ? {
+  installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state,
+  active: r.active && r.active.state } : null)"""
 READS_JS = "window.idb.openDB('zw-phone').then((db) => db.getAllKeys('reads'))"
 
 
@@ -18,12 +21,25 @@ def type_code(page, code: str) -> None:
 
 
 def controlled(page, poll) -> None:
-    """Until the service worker controls the page and has cached the app shell."""
+    """Until the service worker controls the page (it has then cached the app shell). A page whose
+    navigation began while the worker was activating stays uncontrolled until it is loaded again,
+    as on a real phone: reload it then."""
+
+    def check():
+        if page.evaluate("Boolean(navigator.serviceWorker.controller)"):
+            return True
+        registration = page.evaluate(REGISTRATION_JS)
+        if registration and registration["active"] == "activated":
+            page.reload()
+            page.wait_for_load_state()
+        return False
+
     # Generous: installing caches ~3 MB (the QR reader's .wasm) from the live server of a busy test machine.
     poll(
-        lambda: page.evaluate("Boolean(navigator.serviceWorker.controller)"),
+        check,
+        page=page,
         timeout_ms=60_000,
-        message="no service worker",
+        message=lambda: f"no service worker: {page.evaluate(REGISTRATION_JS)}",
     )
 
 
@@ -34,4 +50,4 @@ def round_saved(page, poll, codes) -> None:
         keys = page.evaluate(READS_JS)
         return "/api/v1/trips/today/" in keys and all(f"/api/v1/batches/{c}/" in keys for c in codes)
 
-    poll(saved, timeout_ms=30_000, message="today's round was not saved on the phone")
+    poll(saved, page=page, timeout_ms=30_000, message="today's round was not saved on the phone")

@@ -156,3 +156,11 @@ def test_it_serves_an_installable_manifest_in_the_users_language(client):
     assert manifest["scope"] == "/m/" and manifest["start_url"] == "/m/"
     assert manifest["display"] == "standalone"
     assert {icon["sizes"] for icon in manifest["icons"]} == {"192x192", "512x512"}
+
+
+def test_it_answers_401_to_an_expired_device_token_and_forgets_the_device(city):
+    token = sign_in(city.hauler, device_name="12号车手机")
+    AuthToken.objects.filter(device__name="12号车手机").update(expiry=timezone.now() - datetime.timedelta(minutes=1))
+
+    assert bearer(token).get("/api/v1/me/").status_code == 401
+    assert not Device.objects.filter(name="12号车手机").exists()  # knox deleted the expired token

@@ -47,8 +47,8 @@ def test_it_queues_three_scans_offline_and_uploads_them_exactly_once(city, drive
     assert pickups(round_.codes) == 0
 
     page.context.set_offline(False)  # the "online" event uploads the queue
-    poll(lambda: pickups(round_.codes) == 3, message="the queue did not upload")
-    poll(lambda: [i["state"] for i in queue(page)] == ["done"] * 3)
+    poll(lambda: pickups(round_.codes) == 3, page=page, message="the queue did not upload")
+    poll(lambda: [i["state"] for i in queue(page)] == ["done"] * 3, page=page)
     page.locator("#queue li[data-state=done]").nth(2).wait_for()
     assert page.locator("#waiting-count").inner_text() == "0"
     shot(page, "queue-uploaded")
@@ -61,7 +61,7 @@ def test_it_queues_three_scans_offline_and_uploads_them_exactly_once(city, drive
     )
     page.reload()
     page.get_by_role("button", name="立即上传").click()
-    poll(lambda: [i["answer"]["status"] for i in queue(page) if i["state"] == "done"] == ["duplicate"] * 3)
+    poll(lambda: [i["answer"]["status"] for i in queue(page) if i["state"] == "done"] == ["duplicate"] * 3, page=page)
     page.get_by_text("已上传过（不会重复记录）").first.wait_for()
     assert pickups(round_.codes) == 3
 
@@ -95,7 +95,7 @@ def test_it_keeps_the_queue_when_the_device_is_revoked_and_uploads_it_after_sign
     assert pickups([code]) == 0
 
     phone_login(page, round_.driver, next_path="/m/scan/")
-    poll(lambda: pickups([code]) == 1, message="the kept scan did not upload after signing in")
+    poll(lambda: pickups([code]) == 1, page=page, message="the kept scan did not upload after signing in")
     assert [item["state"] for item in queue(page)] == ["done"]
 
     page.get_by_role("link", name="待传").click()

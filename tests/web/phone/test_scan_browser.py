@@ -38,7 +38,7 @@ def test_it_scans_a_pickup_with_the_camera_and_the_ledger_holds_it_with_the_posi
     page.get_by_text("已记录收运。").wait_for()
     shot(page, "recorded")
 
-    [entry] = poll(lambda: list(pickups(code)))
+    [entry] = poll(lambda: list(pickups(code)), page=page)
     assert entry.location is not None
     assert (round(entry.location.x, 5), round(entry.location.y, 5)) == (round(site.x, 5), round(site.y, 5))
     assert Batch.objects.get(code=code).status == "in_transit"
@@ -113,12 +113,38 @@ def test_it_shows_a_batch_already_picked_up_as_refused_online_and_offline_until_
     page.context.set_offline(False)
 
     refused = page.locator("#queue li[data-state=refused]")
-    poll(lambda: refused.count() == 2, message="the refusals did not come back")
+    poll(
+        lambda: refused.count() == 2,
+        page=page,
+        message=lambda: (
+            f"the refusals did not come back: {queue(page)} {page.url} {page.locator('#flash').inner_text()}"
+        ),
+    )
     assert refused.first.locator(".answer").inner_text() == "被拒绝：该批次已在您的车辆上。"
     page.reload()  # refused scans stay on the phone until the driver dismisses them
     assert refused.count() == 2
     shot(page, "refused-queue")
     refused.first.get_by_role("button", name="知道了").click()
-    poll(lambda: refused.count() == 1)
+    poll(lambda: refused.count() == 1, page=page)
     assert [item["state"] for item in queue(page)] == ["refused"]
     assert pickups(code).count() == 1
+
+
+def test_it_refuses_a_batch_at_the_stop_with_a_reason(city, driver_round, page, phone_login, poll, shot):
+    round_ = driver_round(city, n=1)
+    [code] = round_.codes
+    phone_login(page, round_.driver, next_path="/m/scan/")
+
+    type_code(page, code)
+    page.get_by_text("拒收该批次").click()
+    page.get_by_role("button", name="确认拒收").click()
+    page.get_by_text("请说明拒收理由。").wait_for()
+    assert queue(page) == []
+
+    page.get_by_label("拒收理由").fill("桶体破损，正在渗漏")
+    page.get_by_role("button", name="确认拒收").click()
+    page.get_by_text("已记录拒收。").wait_for()
+    shot(page, "refused-at-stop")
+    stop = round_.trip.stops.get()
+    assert (stop.status, stop.reason) == ("failed", "桶体破损，正在渗漏")
+    assert not pickups(code).exists()

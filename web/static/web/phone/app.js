@@ -247,7 +247,7 @@ async function syncOnce() {
   }
 }
 
-let again = false; // a scan queued while an upload ran: upload once more when it ends
+let again = false; // asked while an upload ran (a new scan, the "online" event): once more when it ends
 /**
  * Uploads what waits, oldest first. One upload at a time on this phone (a Web Lock), so a timer
  * and an "online" event never send the same scans side by side; a scan whose answer was lost is
@@ -264,7 +264,7 @@ export async function syncQueue() {
     do {
       again = false;
       done = await syncOnce();
-    } while (again && done);
+    } while (again); // asked again meanwhile (a new scan, the network back): its turn now
     return done;
   });
 }
