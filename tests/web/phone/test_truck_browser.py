@@ -75,7 +75,7 @@ def test_it_shows_today_s_round_on_a_list_and_a_map_and_reopens_it_offline(
     assert first.locator(".nav-geo").get_attribute("href").startswith("geo:")
     assert page.locator("#round-plate").inner_text() == "津A·T0001"
     assert "直线" in page.locator("#route-source").inner_text()  # no road network in this test
-    poll(lambda: page.locator(".map[data-loaded='1']").count() == 1, message="the map was not drawn")
+    poll(lambda: page.locator(".map[data-loaded='1']").count() == 1, page=page, message="the map was not drawn")
     assert page.locator(".map canvas").count() == 1
     shot(page, "round")
 
@@ -123,14 +123,15 @@ def test_five_wrong_pins_lock_it(city, unsigned, phone_login, page, poll, shot, 
     page.allow_console(r"status of 403|status of 423")
     phone_login(page, trip.driver, next_path=f"/m/sign/?manifest={number}")
     page.locator("#manifest-number").get_by_text(number).wait_for()
+    sw_ready(page)  # the app's first opening downloads its shell; on a busy machine that can take a while
 
     for attempt in range(1, 6):
         page.get_by_label("PIN 码").fill("000000")
-        page.get_by_role("button", name="以移出单位身份签字").click()
-        poll(lambda a=attempt: Membership.objects.get(user=city.generator).pin_failures == a)
+        page.locator("#consignor-form").get_by_role("button", name="以移出单位身份签字").click()
+        poll(lambda a=attempt: Membership.objects.get(user=city.generator).pin_failures == a, page=page)
         page.locator("#flash").get_by_text(re.compile("PIN 码错误")).wait_for()
+    page.locator("#flash").get_by_text(re.compile("已锁定")).wait_for()
     assert Membership.objects.get(user=city.generator).pin_locked
-    assert "已锁定" in page.locator("#flash").inner_text()
     # Locked: the member is no longer offered, and the server refuses even the right PIN.
     page.reload()
     page.locator("#manifest-number").get_by_text(number).wait_for()
@@ -158,7 +159,7 @@ def test_the_roadside_qr_opens_without_login_and_expires(
     phone_login(page, trip.driver, next_path="/m/load/")
     qr = page.locator(f"section.load[data-number='{number}'] img.qr")
     qr.wait_for()
-    poll(lambda: qr.evaluate("img => img.complete && img.naturalWidth > 0"))
+    poll(lambda: qr.evaluate("img => img.complete && img.naturalWidth > 0"), page=page)
     assert "有效期至" in page.locator(f"section.load[data-number='{number}'] .expires").inner_text()
     shot(page, "load")
     picture = tmp_path / "qr.png"

@@ -83,6 +83,7 @@ async function load() {
 }
 
 async function sign(form, body, done) {
+  form.dataset.busy = "1"; // until the manifest is read again (tests wait for it too)
   flashClear();
   showFieldErrors(form, null);
   const button = form.querySelector("button[type=submit]");
@@ -102,14 +103,16 @@ async function sign(form, body, done) {
   } finally {
     button.disabled = false;
   }
-  document.getElementById("pin").value = "";
   await load();
+  delete form.dataset.busy;
 }
 
 consignorForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const signer = document.getElementById("signer").value;
-  const pin = document.getElementById("pin").value.trim();
+  const input = document.getElementById("pin");
+  const pin = input.value.trim();
+  input.value = ""; // a PIN is typed for one attempt only
   if (!/^\d{4,8}$/.test(pin)) {
     showFieldErrors(consignorForm, { fields: { pin: [gettext("The PIN is 4 to 8 digits.")] } });
     return;
