@@ -254,6 +254,21 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "waste.models.parties.MemberRole",
         "BatchStatusEnum": "waste.models.batches.BatchStatus",
         "WasteClassEnum": "logistics.models.WasteClass",
+        # Several models have a "kind" or "status" field with its own choices: name each set.
+        "IncidentKindEnum": "emergency.models.IncidentKind",
+        "IncidentStatusEnum": "emergency.models.IncidentStatus",
+        "EntryKindEnum": "emergency.models.EntryKind",
+        "DeviceKindEnum": "logistics.models.DeviceKind",
+        "StopKindEnum": "logistics.models.StopKind",
+        "StopStatusEnum": "logistics.models.StopStatus",
+        "TripStatusEnum": "logistics.models.TripStatus",
+        "PickupStatusEnum": "logistics.models.PickupStatus",
+        "PlanStatusEnum": "logistics.models.PlanStatus",  # the same choices as JobStatus
+        "OutputKindEnum": "recycling.models.OutputKind",
+        "OfferStatusEnum": "recycling.models.OfferStatus",
+        "ExportKindEnum": "waste.models.compliance.ExportKind",
+        "AlertStatusEnum": "waste.models.compliance.AlertStatus",
+        "ManifestStatusEnum": "waste.models.manifests.ManifestStatus",
     },
 }
 

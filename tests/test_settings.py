@@ -22,7 +22,18 @@ PRODUCTION = {
     "REDIS_URL": "redis://redis:6379/1",
 }
 # Settings-only environment: what the shell running the tests has set must not leak in.
-DROPPED = {"DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "HTTPS", "ROUTING_SOLVER"}
+# DJANGO_ALLOW_ASYNC_UNSAFE is set for the whole session by tests/web/conftest.py (Playwright); production
+# never sets it, and `check --deploy` rightly refuses it (async.E001).
+DROPPED = {
+    "DATABASE_URL",
+    "DATABASE_OWNER_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DEBUG",
+    "HTTPS",
+    "ROUTING_SOLVER",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def run(*args: str, env: dict[str, str], code: str | None = None) -> subprocess.CompletedProcess:

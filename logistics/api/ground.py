@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -147,7 +148,18 @@ class BulkPositionApi(APIView):
     class InputSerializer(serializers.Serializer):
         positions = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BULK)
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField()})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                "BulkPositionOutput",
+                {
+                    "summary": serializers.DictField(child=serializers.IntegerField()),
+                    "results": serializers.ListField(child=serializers.JSONField()),
+                },
+            )
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -196,7 +208,8 @@ class VehicleTrackApi(APIView):
             OpenApiParameter("from", str, description="ISO 8601 with time zone; default 24 h before 'to'"),
             OpenApiParameter("to", str, description="ISO 8601 with time zone; default now"),
         ],
-        responses={200: serializers.DictField()},
+        # A GeoJSON Feature (LineString): its shape is the GeoJSON standard's, not a serializer's.
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request, vehicle_id: int):
         vehicle = selectors.vehicle_get(user=request.user, vehicle_id=vehicle_id)
@@ -228,7 +241,8 @@ class VehicleTrackApi(APIView):
 
 
 class FleetLiveApi(APIView):
-    @extend_schema(responses={200: serializers.DictField()})
+    # A GeoJSON FeatureCollection of points: its shape is the GeoJSON standard's, not a serializer's.
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         features = []
         for v in selectors.fleet_live(user=request.user):

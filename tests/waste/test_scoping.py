@@ -592,6 +592,84 @@ def check_matches(chain, who, client):
         assert response.status_code == (200 if who in seen_by else 404), (who, code, response.content[:200])
 
 
+def check_trips_load(chain, who, client):
+    dispatched(chain)
+    # Only a driver carries a load: no persona of the matrix drives, so each sees nothing on board.
+    assert rows(client.get(reverse("trips-load"))) == [], who
+    assert client_for(chain.driver).get(reverse("trips-load")).status_code == 200
+
+
+def check_fleet_live(chain, who, client):
+    seen = {f["properties"]["vehicle"] for f in rows(client.get(reverse("fleet-live")))}
+    assert seen == ({chain.vehicle.pk} if who in {"hauler", "regulator"} else set()), who
+
+
+def devices(chain):
+    from logistics.models import Device, DeviceKind
+
+    if not hasattr(chain, "device"):
+        chain.device = Device.objects.create(identifier="FILL-CITY", site=chain.generation_site, kind=DeviceKind.FILL)
+        chain.outsider_device = Device.objects.create(
+            identifier="FILL-OUT", site=chain.outsider_site, kind=DeviceKind.FILL
+        )
+    return chain
+
+
+def check_device_list(chain, who, client):
+    devices(chain)
+    want = {
+        "generator": {chain.device.pk},
+        "regulator": {chain.device.pk},
+        "outsider": {chain.outsider_device.pk},
+    }.get(who, set())
+    assert listed(client, "device-list") == want, who
+
+
+def incidents(chain):
+    from emergency.models import Incident, IncidentKind
+
+    if not hasattr(chain, "incident"):
+        kind = IncidentKind.values[0]
+        chain.incident = Incident.objects.create(
+            kind=kind,
+            point=chain.generation_site.location,
+            occurred_at=timezone.now(),
+            organisation=chain.generator_org,
+            reported_by=chain.generator,
+        )
+        chain.outsider_incident = Incident.objects.create(
+            kind=kind,
+            point=chain.outsider_site.location,
+            occurred_at=timezone.now(),
+            organisation=chain.outsider_org,
+            reported_by=chain.outsider,
+        )
+    return chain
+
+
+def check_incident_list(chain, who, client):
+    incidents(chain)
+    want = {
+        "generator": {chain.incident.pk},
+        "regulator": {chain.incident.pk},
+        "outsider": {chain.outsider_incident.pk},
+    }.get(who, set())
+    assert listed(client, "incident-list") == want, who
+
+
+def incident_check(name):
+    def check(chain, who, client):
+        incidents(chain)
+        for incident, seen_by in (
+            (chain.incident, {"generator", "regulator"}),
+            (chain.outsider_incident, {"outsider"}),
+        ):
+            response = client.get(reverse(name, args=[incident.pk]))
+            assert response.status_code == (200 if who in seen_by else 404), (who, name, response.content[:300])
+
+    return check
+
+
 CHAIN_MATRIX = {
     # batches
     "batch-list": check_listed(
@@ -639,6 +717,14 @@ CHAIN_MATRIX = {
     ),
     "plan-detail": check_plan_detail,
     "trips-today": check_trips_today,
+    "trips-load": check_trips_load,
+    "vehicle-track": check_status("vehicle-track", lambda c: [c.vehicle.pk], {"hauler", "regulator"}),
+    "fleet-live": check_fleet_live,
+    "device-list": check_device_list,
+    # emergency
+    "incident-list": check_incident_list,
+    "incident-detail": incident_check("incident-detail"),
+    "incident-resources": incident_check("incident-resources"),
     "trip-detail": check_trip_detail,
     # recycling
     "treatment-list": check_listed(
@@ -679,6 +765,12 @@ WRITE_ONLY = {
     "trip-stop-complete": "acts on a stop of a trip the user sees (trip-detail's selector)",
     "trip-replan": "re-plans a trip the user sees (trip-detail's selector)",
     "offer-claim": "books an offer the user sees on the user's own capacity",
+    "position": "records a fix of a vehicle of the user's own organisation; answers only about that fix",
+    "position-bulk": "the same as position, many at once",
+    "telemetry": "records a reading of a registered device; answers only about that reading",
+    "incident-action": "moves an incident the user sees (incident-detail's selector)",
+    "incident-dispatch": "sends resources to an incident the user sees (incident-detail's selector)",
+    "incident-note": "adds a note to an incident the user sees (incident-detail's selector)",
 }
 
 

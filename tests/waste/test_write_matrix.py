@@ -301,6 +301,68 @@ WRITES = {
         ),
         {"recycler"},
     ),
+    # ground control: devices, positions, telemetry
+    "device-list": (
+        lambda c: (
+            "post",
+            reverse("device-list"),
+            {"identifier": "FILL-NEW", "site": c.generation_site.pk, "kind": "fill", "capacity_kg": "800"},
+        ),
+        {"generator"},
+    ),
+    "position": (
+        lambda c: (
+            "post",
+            reverse("position"),
+            {"vehicle": c.vehicle.pk, "time": now_iso(), "point": point_of(c.generation_site)},
+        ),
+        {"hauler"},
+    ),
+    "position-bulk": (
+        lambda c: (
+            "post",
+            reverse("position-bulk"),
+            {"positions": [{"vehicle": c.vehicle.pk, "time": now_iso(), "point": point_of(c.generation_site)}]},
+        ),
+        {"hauler"},
+    ),
+    "telemetry": (
+        lambda c: (
+            "post",
+            reverse("telemetry"),
+            {"device": test_scoping.devices(c).device.identifier, "kind": "fill", "time": now_iso(), "fill_pct": "40"},
+        ),
+        {"generator"},
+    ),
+    # emergency command
+    "incident-list": (
+        lambda c: ("post", reverse("incident-list"), {"kind": "spill", "point": point_of(c.generation_site)}),
+        set(PERSONAS),
+    ),
+    "incident-action": (
+        lambda c: (
+            "post",
+            reverse("incident-action", args=[test_scoping.incidents(c).incident.pk]),
+            {"action": "acknowledge"},
+        ),
+        {"regulator"},
+    ),
+    "incident-note": (
+        lambda c: (
+            "post",
+            reverse("incident-note", args=[test_scoping.incidents(c).incident.pk]),
+            {"text": "Sand on the spill."},
+        ),
+        {"regulator"},  # the command log is the regulator's and the dispatched haulers'; none is dispatched yet
+    ),
+    "incident-dispatch": (
+        lambda c: (
+            "post",
+            reverse("incident-dispatch", args=[test_scoping.incidents(c).incident.pk]),
+            {"vehicle": c.vehicle.pk},
+        ),
+        {"regulator"},
+    ),
     "offer-list": (lambda c: ("post", reverse("offer-list"), {"batch": c.b2}), {"generator"}),
     "offer-claim": (
         lambda c: ("post", reverse("offer-claim", args=[c.offer.pk]), {"capacity": c.capacity.pk}),
@@ -335,7 +397,7 @@ def snapshot() -> dict:
     """Every row of the product's own tables, counted, and the states a write could move."""
     state = {
         model._meta.label: model.objects.count()
-        for app in ("waste", "logistics", "recycling")
+        for app in ("waste", "logistics", "recycling", "emergency")
         for model in apps.get_app_config(app).get_models()
     }
     for label, field in (
@@ -398,8 +460,8 @@ def test_it_lets_only_the_right_personas_write(city_with_work, endpoint):
     for who in PERSONAS:
         response, before, after = attempt(city_with_work, who, endpoint)
         outcomes[who] = response.status_code
-        if endpoint == "scan-bulk" and response.status_code == 200:
-            # The batch answers 200 with a result per scan: a refused scan is "rejected" in it.
+        if endpoint in {"scan-bulk", "position-bulk"} and response.status_code == 200:
+            # The batch answers 200 with a result per item: a refused item is "rejected" in it.
             created = response.json()["summary"]["created"]
             outcomes[who] = 201 if created else 403
             assert created or after == before, (who, "a refused scan changed", response.content[:300])
