@@ -289,7 +289,12 @@ CELERY_TASK_IGNORE_RESULT = True
 # longer than the longest job (a three-year export). Every task is idempotent, so a re-delivery is harmless.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
+# (Redis only: kombu's SQLAlchemy transport of the embedded default refuses the option.)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    else {}
+)
 # The web process sends a job once after commit, without waiting for a broker that does not answer.
 CELERY_BROKER_CONNECTION_TIMEOUT = envfloat("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -13,6 +13,12 @@ class LogisticsConfig(AppConfig):
 
         seed_demo(city)
 
+    def seed_demo_today(self, city) -> None:
+        """Called by the seed_demo command: the demo driver's round of today."""
+        from logistics.demo import round_today
+
+        round_today(city)
+
     def seed_demo_fleet(self, city) -> None:
         """Called by waste.demo.seed_demo_city before the city's activity (its manifests need licensed
         carriers); idempotent, so the later ``seed_demo`` call adds nothing twice."""

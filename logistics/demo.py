@@ -147,3 +147,39 @@ def seed_demo(city) -> None:
         assert klass in WasteClass.values
         pickup.destination, pickup.destination_problem = destination_resolve(pickup)
         pickup.save()
+
+
+def round_today(city) -> list:
+    """The demo driver's round of today, so that the phone app (/m/) has stops and a label to scan:
+    Haihe Machinery's batch signed and waiting for its carrier becomes a pickup, and Jinhuan's open
+    pickups of today are planned on the driver's truck (the solver runs here, in process) and
+    dispatched to him. Once a day: nothing when he already has a trip today, or without the city's
+    activity (no such batch)."""
+    from django.utils import timezone
+
+    from logistics.models import Trip
+    from logistics.services.pickups import AWAITING_PICKUP, pickup_create_for_batches
+    from logistics.services.plans import plan_request, plan_run
+    from logistics.services.trips import plan_dispatch
+    from waste.demo import OIL_SEALED
+    from waste.models import Batch
+
+    today = timezone.localdate()
+    driver, dispatcher = city.users.get("driver"), city.users.get("hauler")
+    if driver is None or dispatcher is None or Trip.objects.filter(driver=driver, date=today).exists():
+        return []
+    hauler = city.organisations["jinhuan"]
+    waiting = Batch.objects.filter(
+        origin_site=city.sites["haihe_plant"], description=OIL_SEALED, status__in=AWAITING_PICKUP
+    ).first()
+    if waiting is None:
+        return []
+    if not Pickup.objects.filter(batch=waiting).exists():
+        pickup_create_for_batches(user=city.users["enterprise"], codes=[waiting.code], date=today, hauler=hauler)
+    truck = Vehicle.objects.get(plate="津A·W1001")
+    plan = plan_request(user=dispatcher, hauler=hauler, date=today, vehicle_ids=[truck.pk])
+    plan_run(plan_id=plan.pk)  # the queued job later finds it done and does nothing
+    plan.refresh_from_db()
+    if plan.status != "done" or not (plan.result or {}).get("routes"):
+        return []
+    return plan_dispatch(user=dispatcher, plan=plan, drivers={str(truck.pk): driver.username})

@@ -123,3 +123,19 @@ def test_it_refuses_an_unknown_solver():
 
     assert result.returncode != 0
     assert "ROUTING_SOLVER must be pyvrp or ortools" in result.stderr
+
+
+def test_it_sends_jobs_through_the_embedded_default_broker(tmp_path):
+    # The embedded default queues jobs in SQLite through kombu's SQLAlchemy transport, which refuses
+    # Redis's transport options: a job sent there must reach the queue.
+    broker = tmp_path / "broker.sqlite3"
+    code = (
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
+        "import django\ndjango.setup()\nfrom config.celery import app\n"
+        "app.send_task('waste.tasks.outbox_send_task')\nprint('sent')\n"
+    )
+    result = run(env={"CELERY_BROKER_URL": f"sqla+sqlite:///{broker}"}, code=code)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sent" in result.stdout
+    assert broker.stat().st_size > 0
