@@ -110,6 +110,30 @@ export async function savedRead(path) {
   return saved && saved.body;
 }
 
+/** A read for a page: the API's answer, or offline the last one kept on the phone (``offline`` and
+ * ``savedAt`` set); null, once the driver has been told why, when there is neither. */
+export async function readOrSaved(path, missing) {
+  try {
+    return await api(path, { cache: true });
+  } catch (exc) {
+    if (exc instanceof OfflineError) {
+      const saved = await savedRead(path);
+      if (!saved) flash(missing, "warning");
+      return saved || null;
+    }
+    if (exc instanceof ApiError) {
+      flash(exc.message);
+      return null;
+    }
+    throw exc;
+  }
+}
+
+/** A time as the phone's clock shows it, in the page's language ("—" when there is none). */
+export function hhmm(iso) {
+  return iso ? new Date(iso).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "—";
+}
+
 // --- Messages
 export function flash(message, kind = "error") {
   const box = document.getElementById("flash");

@@ -1,11 +1,7 @@
 // /m/load/: the load on board, each manifest with a QR code for a roadside control. The QR opens a
 // signed read-only page valid for 30 minutes; the last answer is kept on the phone so the QR still
 // shows offline while it is valid (an expired one says so).
-import { api, ApiError, flash, OfflineError, requireToken, savedRead } from "./app.js";
-
-function hhmm(iso) {
-  return new Date(iso).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
-}
+import { hhmm, readOrSaved, requireToken } from "./app.js";
 
 function item(load) {
   const section = document.getElementById("load-item").content.firstElementChild.cloneNode(true);
@@ -33,23 +29,8 @@ function item(load) {
 }
 
 async function refresh() {
-  let answer;
-  try {
-    answer = await api("trips/today/load/", { cache: true });
-  } catch (exc) {
-    if (exc instanceof OfflineError) {
-      answer = await savedRead("trips/today/load/");
-      if (!answer) {
-        flash(gettext("No network, and this phone has no QR codes saved yet."), "warning");
-        return;
-      }
-    } else if (exc instanceof ApiError) {
-      flash(exc.message);
-      return;
-    } else {
-      throw exc;
-    }
-  }
+  const answer = await readOrSaved("trips/today/load/", gettext("No network, and this phone has no QR codes saved yet."));
+  if (!answer) return;
   const note = document.getElementById("saved-note");
   note.hidden = !answer.offline;
   if (answer.offline) note.textContent = interpolate(gettext("Offline: QR codes as read at %s."), [hhmm(answer.savedAt)]);

@@ -1,7 +1,7 @@
 // /m/: today's round. Stops in order with what to collect, the current stop first, navigation left to
 // the phone (geo: link and a map page), and the route on the map island (web/map.js). The last
 // answer is kept in IndexedDB (app.js), so the round opens with no network.
-import { api, ApiError, config, flash, OfflineError, requireToken, savedRead } from "./app.js";
+import { config, hhmm, readOrSaved, requireToken } from "./app.js";
 
 const STATES = {
   pending: () => gettext("To do"),
@@ -9,10 +9,6 @@ const STATES = {
   failed: () => gettext("Failed"),
   replanned: () => gettext("Moved to another trip"),
 };
-
-function hhmm(iso) {
-  return iso ? new Date(iso).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "—";
-}
 
 function text(root, selector, value) {
   root.querySelector(selector).textContent = value;
@@ -97,23 +93,8 @@ function render(trips) {
 
 (async () => {
   if (!(await requireToken())) return;
-  let answer;
-  try {
-    answer = await api("trips/today/", { cache: true });
-  } catch (exc) {
-    if (exc instanceof OfflineError) {
-      answer = await savedRead("trips/today/");
-      if (!answer) {
-        flash(gettext("No network, and this phone has not read today's round yet."), "warning");
-        return;
-      }
-    } else if (exc instanceof ApiError) {
-      flash(exc.message);
-      return;
-    } else {
-      throw exc;
-    }
-  }
+  const answer = await readOrSaved("trips/today/", gettext("No network, and this phone has not read today's round yet."));
+  if (!answer) return;
   const note = document.getElementById("saved-note");
   if (answer.offline) {
     note.textContent = interpolate(gettext("Offline: the round as read at %s."), [hhmm(answer.savedAt)]);
