@@ -226,6 +226,39 @@ def chains_check(rows, checkpoints=()) -> Chains:
     return found
 
 
+def chains_found(rows, checkpoints=()) -> Chains:
+    """``chains_check`` once the database has compared every entry with the one before it.
+
+    ``rows``: (entry_id, shard, seq, stored_hash, previous seq (0 for the first), links to the entry
+    before it, content matches, entries of the shard up to this one, last of its shard), ordered by
+    shard then seq, for at least every entry that fails a check, the last entry of each shard and the
+    positions the checkpoints sealed (waste.selectors.ledger.PG_CHAIN_SQL). Same findings, same words
+    as ``chains_check`` over every row.
+    """
+    found = Chains()
+    problems, hashes_at, last_seq = found.problems, found.hashes_at, found.last_seq
+    wanted = {(int(s), int(v[0])) for cp in checkpoints for s, v in cp["heads"].items()}
+    for entry_id, shard, seq, stored, prev_seq, linked, content_ok, n, last in rows:
+        if last:
+            last_seq[shard] = seq
+            found.count += n
+        if shard in problems:
+            continue
+        if seq != prev_seq + 1:
+            problems[shard] = Problem(
+                entry_id, shard, seq, f"sequence jumps from {prev_seq} to {seq}: an entry was deleted or inserted"
+            )
+        elif not linked:
+            problems[shard] = Problem(
+                entry_id, shard, seq, "does not link to the entry before it (deleted, inserted or reordered)"
+            )
+        elif not content_ok:
+            problems[shard] = Problem(entry_id, shard, seq, "content does not match its hash (edited)")
+        if shard not in problems and (shard, seq) in wanted:
+            hashes_at[(shard, seq)] = stored
+    return found
+
+
 def chains_conclude(parts: list[Chains], checkpoints=(), trusted_keys: set[str] | None = None):
     """(entries checked, problems) from the chains of disjoint shards, against the signed checkpoints."""
     count = sum(part.count for part in parts)

@@ -38,14 +38,30 @@ FIELDS_TEXT_SQL = "concat_ws(E'\\x1f', " + ", ".join(HASHED_SQL[name] for name i
 # (id, hashed fields joined by waste.ledger.SEP, hash) for every entry, by shard then seq.
 PG_FIELDS_SQL = f"SELECT e.id, {FIELDS_TEXT_SQL}, e.hash FROM waste_ledgerentry e ORDER BY e.shard, e.seq"
 
-# (id, shard, seq, prev_hash, hash, whether the content hashes to hash) for every entry, by shard then
-# seq: PostgreSQL hashes each entry's text with its built-in sha256 where it renders it (the database is
-# UTF-8, so convert_to gives the bytes Python would hash), and Python only checks the links and the
-# signed heads (waste.ledger.verify_chains). The offline verifier hashes the same text in Python.
+# Every check of an entry that needs only the entries, in SQL, one row per entry of a shard by seq:
+# PostgreSQL hashes each entry's text with its built-in sha256 where it renders it (the database is
+# UTF-8, so convert_to gives the bytes Python would hash) and compares it with the stored hash, and
+# the window over the shard compares each entry's seq and prev_hash with the entry before it (lag).
+# Only the rows Python still needs leave the server (PG_CHAIN_SQL below): the ones that disagree, the
+# last of each shard (with the shard's count) and the positions the checkpoints sealed, which Python
+# checks against the signed heads (waste.ledger.chains_found). The offline verifier of exports hashes
+# the same text in Python (waste.ledger.verify_entries).
+PG_CHECKED_SQL = (
+    "SELECT e.id, e.shard, e.seq, e.hash,"
+    " lag(e.seq, 1, 0::bigint) OVER w AS prev_seq,"
+    f" e.prev_hash = lag(e.hash, 1, '{ledger.GENESIS}') OVER w AS linked,"
+    f" encode(sha256(convert_to({FIELDS_TEXT_SQL}, 'UTF8')), 'hex') = e.hash AS content_ok,"
+    " row_number() OVER w AS n,"
+    " lead(e.seq) OVER w IS NULL AS last"
+    " FROM waste_ledgerentry e {where}"
+    " WINDOW w AS (PARTITION BY e.shard ORDER BY e.seq)"
+)
+# (id, shard, seq, hash, previous seq, linked, content matches, entries so far, last of its shard) for
+# the rows of PG_CHECKED_SQL that disagree, end a shard or sit at a sealed position {sealed}.
 PG_CHAIN_SQL = (
-    "SELECT e.id, e.shard, e.seq, e.prev_hash, e.hash,"
-    f" encode(sha256(convert_to({FIELDS_TEXT_SQL}, 'UTF8')), 'hex') = e.hash"
-    " FROM waste_ledgerentry e"
+    "SELECT id, shard, seq, hash, prev_seq, linked, content_ok, n, last FROM (" + PG_CHECKED_SQL + ") c"
+    " WHERE seq <> prev_seq + 1 OR NOT linked OR NOT content_ok OR last OR {sealed}"
+    " ORDER BY shard, seq"
 )
 # Streams verified at once: shards are independent chains, so disjoint sets of them are streamed over
 # separate connections and the server renders and hashes them on several cores.
@@ -76,14 +92,36 @@ def _pg_rows():
                 yield int(entry_id), fields, digest.decode()
 
 
-def _chain_rows(cursor, shard: int | None):
-    where = "" if shard is None else f" WHERE e.shard = {int(shard)}"
-    order = " ORDER BY e.shard, e.seq" if shard is None else " ORDER BY e.seq"
-    # Hex digests, integers and a boolean: nothing COPY escapes, so a row is split by hand.
-    with cursor.copy(f"COPY ({PG_CHAIN_SQL}{where}{order}) TO STDOUT") as copy:
+def _sealed_sql(shard: int | None, checkpoints) -> str:
+    """SQL true at the positions the checkpoints sealed (of ``shard``, or of every shard)."""
+    sealed = sorted({(int(s), int(v[0])) for cp in checkpoints for s, v in cp["heads"].items() if int(v[0])})
+    if shard is not None:
+        seqs = sorted({seq for s, seq in sealed if s == int(shard)})
+        return f"seq = ANY('{{{','.join(map(str, seqs))}}}'::bigint[])" if seqs else "false"
+    if not sealed:
+        return "false"
+    # Integers only, formatted here: COPY takes no bind parameters.
+    return "(shard, seq) IN (" + ", ".join(f"({s}, {q})" for s, q in sealed) + ")"
+
+
+def _chain_rows(cursor, shard: int | None, checkpoints):
+    where = "" if shard is None else f"WHERE e.shard = {int(shard)}"
+    sql = PG_CHAIN_SQL.format(where=where, sealed=_sealed_sql(shard, checkpoints))
+    # Integers, hex digests and booleans: nothing COPY escapes, so a row is split by hand.
+    with cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
         for chunk in copy:
-            entry_id, shard_text, seq, prev, digest, ok = bytes(chunk[:-1]).split(b"\t")
-            yield int(entry_id), int(shard_text), int(seq), prev.decode(), digest.decode(), ok == b"t"
+            entry_id, shard_text, seq, digest, prev_seq, linked, content_ok, n, last = bytes(chunk[:-1]).split(b"\t")
+            yield (
+                int(entry_id),
+                int(shard_text),
+                int(seq),
+                digest.decode(),
+                int(prev_seq),
+                linked == b"t",
+                content_ok == b"t",
+                int(n),
+                last == b"t",
+            )
 
 
 def _chains_streamed(shards: list[int], checkpoints) -> ledger.Chains:
@@ -91,7 +129,8 @@ def _chains_streamed(shards: list[int], checkpoints) -> ledger.Chains:
     conn = connection.get_new_connection(connection.get_connection_params())
     try:
         with conn.cursor() as cursor:
-            return ledger.chains_check((row for shard in shards for row in _chain_rows(cursor, shard)), checkpoints)
+            rows = (row for shard in shards for row in _chain_rows(cursor, shard, checkpoints))
+            return ledger.chains_found(rows, checkpoints)
     finally:
         conn.close()
 
@@ -131,7 +170,7 @@ def ledger_verify(*, streams: int = VERIFY_STREAMS):
     if connection.in_atomic_block or streams < 2:
         # Inside a transaction other connections would not see its writes: one stream, on this one.
         with connection.cursor() as django_cursor, django_cursor.connection.cursor() as cursor:
-            part = ledger.chains_check(_chain_rows(cursor, None), checkpoints)
+            part = ledger.chains_found(_chain_rows(cursor, None, checkpoints), checkpoints)
         return ledger.chains_conclude([part], checkpoints, trusted)
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(shard), -1) FROM waste_ledgerentry")
