@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -149,4 +151,60 @@ def test_it_verifies_entries_whose_data_holds_backslashes_quotes_and_newlines(ci
 
     tamper("UPDATE waste_ledgerentry SET data = replace(data, 'drums', 'drum') WHERE batch_code = ''")
     with pytest.raises(CommandError, match="edited"):
+        call_command("verify_ledger")
+
+
+def frontier_of_most_entries() -> LedgerFrontier:
+    return LedgerFrontier.objects.order_by("-size", "shard").first()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_names_a_frontier_edited_after_a_seal(city):
+    append(city, 40, "before")
+    ledger_seal()
+    append(city, 40, "after")
+    ledger_seal()
+    call_command("verify_ledger")
+    frontier = frontier_of_most_entries()
+    nodes = [[size, "0" * 64] for size, _ in frontier.nodes]  # same shape, forged digests
+    tamper("UPDATE waste_ledgerfrontier SET nodes = %s WHERE shard = %s", [json.dumps(nodes), frontier.shard])
+
+    with pytest.raises(CommandError) as caught:
+        call_command("verify_ledger")
+    assert "the Merkle frontiers kept for sealing do not give checkpoint 2's signed entries root" in str(caught.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_names_the_shard_whose_frontier_left_its_sealed_head(city):
+    append(city, 40, "before")
+    ledger_seal()
+    frontier = frontier_of_most_entries()
+    tamper("UPDATE waste_ledgerfrontier SET size = size - 1 WHERE shard = %s", [frontier.shard])
+
+    with pytest.raises(CommandError) as caught:
+        call_command("verify_ledger")
+    assert (
+        f"shard {frontier.shard} at seq {frontier.size}: the Merkle frontier kept for sealing does not stand at "
+        "checkpoint 1's head"
+    ) in str(caught.value)
+
+
+def test_it_accepts_a_lost_frontier_that_the_next_seal_rebuilds(city):
+    append(city, 40, "before")
+    ledger_seal()
+    LedgerFrontier.objects.all().delete()
+
+    call_command("verify_ledger")  # raises CommandError on any problem
+    append(city, 10, "after")
+    ledger_seal()
+    call_command("verify_ledger")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_names_a_checkpoint_whose_entries_root_was_replaced(city):
+    append(city, 40, "before")
+    checkpoint = ledger_seal()
+    tamper("UPDATE waste_ledgercheckpoint SET entries_root = %s WHERE id = %s", ["0" * 64, checkpoint.pk])
+
+    with pytest.raises(CommandError, match="checkpoint 1 has a bad signature over its entries root"):
         call_command("verify_ledger")

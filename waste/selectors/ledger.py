@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
-from waste import ledger
+from waste import ledger, verify
 from waste.models import LedgerCheckpoint, LedgerEntry
 from waste.services.ledger import entry_fields
 
@@ -159,8 +162,85 @@ def checkpoint_dicts() -> list[dict]:
     ]
 
 
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value  # jsonb arrives parsed, SQLite's as text
+
+
+def frontiers_check() -> list[ledger.Problem]:
+    """The Merkle frontiers kept for sealing (LedgerFrontier) against the last signed checkpoint.
+
+    A seal writes the frontiers and its checkpoint in one transaction, and the next seal extends the
+    frontiers without reading the entries they cover: a frontier edited in between would be signed
+    into every later entries root. So each frontier must stand at its shard's sealed head, and the
+    roots the frontiers give must make the checkpoint's signed entries root. Read in one statement,
+    so both come from one snapshot. A shard without a frontier row is not a problem: the next seal
+    rebuilds it from the entries."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, c.size, c.root, c.created_at, c.heads, c.public_key, c.entries_root,"
+            " c.entries_signature, c.entries_tree, c.signature, f.shard, f.size, f.nodes"
+            " FROM (SELECT * FROM waste_ledgercheckpoint ORDER BY id DESC LIMIT 1) c"
+            " LEFT JOIN waste_ledgerfrontier f ON true ORDER BY f.shard"
+        )
+        rows = cursor.fetchall()
+    if not rows or not rows[0][6] or rows[0][8] != verify.TREE:
+        return []  # nothing sealed yet, or sealed before the frontiers existed
+    _, size, root, created_at, heads, public_key, entries_root, entries_signature, tree, signature = rows[0][:10]
+    number = LedgerCheckpoint.objects.filter(id__lte=rows[0][0]).count()
+    if isinstance(created_at, str):  # SQLite hands raw SQL its text, in UTC
+        created_at = parse_datetime(created_at)
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    created = ledger.text_time(created_at)
+    message = verify.entries_message(size=size, root=root, entries_root=entries_root, created_at=created, tree=tree)
+    sealed = {int(s): (int(v[0]), v[1]) for s, v in _json(heads).items()}
+    signed = ledger.checkpoint_message(size=size, root=root, created_at=created)
+    if ledger.heads_root(sealed) != root or not ledger.signature_valid(public_key, signed, signature):
+        return []  # a forged checkpoint: named by the checks of the checkpoints, nothing to compare with
+    if not ledger.signature_valid(public_key, message, entries_signature):
+        return [ledger.Problem(None, -1, 0, f"checkpoint {number} has a bad signature over its entries root")]
+    sealed = {shard: seq for shard, (seq, _) in sealed.items()}
+    frontiers = {shard: (fsize, _json(nodes)) for *_, shard, fsize, nodes in rows if shard is not None}
+    if any(sealed.get(shard, 0) and shard not in frontiers for shard in sealed):
+        return []  # a frontier was lost: the next seal rebuilds it from the entries
+    problems, roots = [], {}
+    for shard, seq in sorted(sealed.items()):
+        fsize, nodes = frontiers.get(shard, (0, []))
+        try:
+            stream = verify.MerkleStream.resume(nodes)
+        except (TypeError, ValueError):
+            stream = None
+        if stream is None or fsize != seq or stream.count != seq:
+            problems.append(
+                ledger.Problem(
+                    None,
+                    shard,
+                    seq,
+                    f"the Merkle frontier kept for sealing does not stand at checkpoint {number}'s head",
+                )
+            )
+            continue
+        roots[shard] = (seq, stream.root())
+    if not problems and verify.shards_root(roots) != entries_root:
+        problems.append(
+            ledger.Problem(
+                None,
+                -1,
+                0,
+                f"the Merkle frontiers kept for sealing do not give checkpoint {number}'s signed entries root",
+            )
+        )
+    return problems
+
+
 def ledger_verify(*, streams: int = VERIFY_STREAMS):
-    """(entries checked, problems) for the whole ledger, against the key in settings."""
+    """(entries checked, problems) for the whole ledger, against the key in settings: the entries'
+    chains and the signed checkpoints, then the Merkle frontiers kept for sealing."""
+    count, problems = _entries_verify(streams)
+    return count, problems + frontiers_check()
+
+
+def _entries_verify(streams: int):
     from django.conf import settings
 
     trusted = {ledger.public_key_b64(ledger.private_key(settings.LEDGER_SIGNING_KEY))}
