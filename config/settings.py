@@ -353,6 +353,11 @@ POSITION_MAX_SPEED_KMH = envfloat("POSITION_MAX_SPEED_KMH", 160.0)  # faster bet
 GROUND_STOP_RADIUS_M = envfloat("GROUND_STOP_RADIUS_M", 60.0)  # moving less than this: standing still
 GROUND_STOP_MINUTES = envint("GROUND_STOP_MINUTES", 15)  # loaded, stopped this long away from sites: warned
 GROUND_OFF_ROUTE_M = envfloat("GROUND_OFF_ROUTE_M", 500.0)
+# Off route means this many points in a row farther than GROUND_OFF_ROUTE_M (one is a GPS glitch),
+# looked for in the last GROUND_OFF_ROUTE_WINDOW_MINUTES of the track (so an excursion between two
+# scans is found too; keep the window longer than ALERT_SCAN_SECONDS).
+GROUND_OFF_ROUTE_POINTS = envint("GROUND_OFF_ROUTE_POINTS", 3)
+GROUND_OFF_ROUTE_WINDOW_MINUTES = envint("GROUND_OFF_ROUTE_WINDOW_MINUTES", 30)
 GROUND_SILENT_MINUTES = envint("GROUND_SILENT_MINUTES", 20)
 FILL_PICKUP_PCT = envint("FILL_PICKUP_PCT", 80)  # a container at or above this requests a pickup
 # Emergency command: the public report page's photo limit and how many reports one address may send.

@@ -185,6 +185,7 @@ def candidate_json(candidate: selectors.Candidate, kind: str) -> dict:
         "metres": round(candidate.metres) if candidate.metres is not None else None,
         "seconds": round(candidate.seconds) if candidate.seconds is not None else None,
         "reasons": [str(r) for r in candidate.reasons],
+        "by": "road" if candidate.by_road else "straight_line",
     }
     if kind == "vehicle":
         where = selectors.vehicle_point(obj)
@@ -197,6 +198,11 @@ class CandidateOutput(serializers.Serializer):
     metres = serializers.IntegerField(allow_null=True, help_text="by road when a network is loaded")
     seconds = serializers.IntegerField(allow_null=True, help_text="travel time")
     reasons = serializers.ListField(child=serializers.CharField(), help_text="why it qualifies")
+    by = serializers.ChoiceField(
+        choices=["road", "straight_line"],
+        help_text="road: metres and seconds from the loaded road network (a point off the network gets the "
+        "straight-line estimate); straight_line: no network loaded, distance times a detour factor",
+    )
     point = serializers.ListField(child=serializers.FloatField())
 
 

@@ -100,6 +100,7 @@ class Candidate:
     metres: float
     seconds: float | None = None
     reasons: list[str] = field(default_factory=list)
+    by_road: bool = False  # metres and seconds from the loaded road network, not the straight-line estimate
 
     @property
     def vehicle(self) -> Vehicle:
@@ -219,14 +220,24 @@ def _by_travel(objs, where, incident, reasons, limit, *, towards: bool) -> list[
         return []
     points = [where(o) for o in objs] + [incident.point]
     matrices = travel(points)
+    by_road = matrices.source.startswith("road")
     here = len(objs)
     out = []
     for i, obj in enumerate(objs):
         metres = matrices.distances[i][here] if towards else matrices.distances[here][i]
         seconds = matrices.durations[i][here] if towards else matrices.durations[here][i]
-        out.append(Candidate(obj, float(metres) if metres is not None else None, seconds, reasons[obj.pk]))
+        why = list(reasons[obj.pk])
+        if by_road and towards and seconds is not None and metres is not None:
+            why.insert(0, _("%(minutes)s min by road (%(km)s km).") % _trip(seconds, metres))
+        elif by_road and metres is not None:
+            why.insert(0, _("%(km)s km by road.") % _trip(seconds, metres))
+        out.append(Candidate(obj, float(metres) if metres is not None else None, seconds, why, by_road))
     key = (lambda c: (c.seconds is None, c.seconds or 0)) if towards else (lambda c: (c.metres is None, c.metres or 0))
     return sorted(out, key=key)[:limit]
+
+
+def _trip(seconds, metres) -> dict:
+    return {"minutes": max(1, round((seconds or 0) / 60)), "km": f"{metres / 1000:.1f}"}
 
 
 def _held_kg(site_ids: list[int]) -> dict[int, Decimal]:

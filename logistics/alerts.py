@@ -13,7 +13,15 @@ from django.contrib.gis.geos import LineString, Point
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from logistics.models import Reading, Trip, TripStatus, Vehicle, VehicleLastPosition, VehicleStop
+from logistics.models import (
+    Reading,
+    Trip,
+    TripStatus,
+    Vehicle,
+    VehicleLastPosition,
+    VehiclePosition,
+    VehicleStop,
+)
 from logistics.selectors import LOAD_DAYS, vehicle_loads
 from waste.alerts.rules import Hit
 from waste.models import AlertRule
@@ -77,10 +85,25 @@ def _metres_to_path(lon: float, lat: float, path: list) -> float:
     return LineString(coords).distance(Point(0, 0))
 
 
+def _off_run(track: list, path: list) -> tuple | None:
+    """The first run of GROUND_OFF_ROUTE_POINTS consecutive points all farther than GROUND_OFF_ROUTE_M
+    from the path, as (its farthest point, metres); None when there is none."""
+    need = max(1, settings.GROUND_OFF_ROUTE_POINTS)
+    run: list = []
+    for position in track:
+        metres = _metres_to_path(position.point.x, position.point.y, path)
+        run = [*run, (position, metres)] if metres > settings.GROUND_OFF_ROUTE_M else []
+        if len(run) >= need:
+            return max(run, key=lambda pm: pm[1])
+    return None
+
+
 def off_route(now: datetime.datetime) -> Iterator[Hit]:
-    """A vehicle on an open trip of the day whose newest point is more than GROUND_OFF_ROUTE_M from
-    the trip's planned path. One alert per trip."""
-    fresh = now - datetime.timedelta(minutes=settings.GROUND_SILENT_MINUTES)
+    """A vehicle on a trip of the day whose recent track (the last GROUND_OFF_ROUTE_WINDOW_MINUTES)
+    holds GROUND_OFF_ROUTE_POINTS points in a row farther than GROUND_OFF_ROUTE_M from the trip's
+    planned path: one stray fix does not raise it, an excursion between two scans does. Points flagged
+    as impossible jumps are left out. One alert per trip."""
+    since = now - datetime.timedelta(minutes=settings.GROUND_OFF_ROUTE_WINDOW_MINUTES)
     today = (
         Trip.objects.filter(date=timezone.localdate(now))
         .exclude(status=TripStatus.REPLANNED)
@@ -89,16 +112,17 @@ def off_route(now: datetime.datetime) -> Iterator[Hit]:
     )
     trips = {}
     for trip in today:  # each vehicle's newest trip of the day
-        trips.setdefault(trip.vehicle_id, trip)
-    last = {p.vehicle_id: p for p in VehicleLastPosition.objects.filter(vehicle_id__in=list(trips))}
+        if len((trip.route or {}).get("path") or []) >= 2:
+            trips.setdefault(trip.vehicle_id, trip)
+    tracks: dict[int, list] = {}
+    recent = VehiclePosition.objects.filter(vehicle_id__in=list(trips), time__gt=since, time__lte=now)
+    for position in recent.exclude(flags__contains="impossible_speed").order_by("vehicle", "time"):
+        tracks.setdefault(position.vehicle_id, []).append(position)
     for trip in trips.values():
-        position = last.get(trip.vehicle_id)
-        path = (trip.route or {}).get("path") or []
-        if position is None or position.time < fresh or len(path) < 2:
+        found = _off_run(tracks.get(trip.vehicle_id, []), trip.route["path"])
+        if found is None:
             continue
-        metres = _metres_to_path(position.point.x, position.point.y, path)
-        if metres <= settings.GROUND_OFF_ROUTE_M:
-            continue
+        position, metres = found
         yield Hit(
             cause=f"trip:{trip.pk}",
             organisation=trip.vehicle.organisation,

@@ -137,23 +137,65 @@ def test_it_warns_of_a_loaded_truck_gone_silent_and_not_of_an_empty_one(city, ca
     assert alert.params["plate"] == loaded.plate and alert.organisation == city.hauler_org
 
 
-def test_it_warns_once_of_a_truck_off_its_planned_route(city, settings):
-    settings.GROUND_OFF_ROUTE_M = 500
+def _due_east(city):
     v = truck(city.hauler_org)
-    path = [list(BASE), [east(BASE[0], 5000), BASE[1]]]  # due east for 5 km
-    trip_for(v, city.hauler, [], city.transfer, path=path)
-    hauler = client_for(city.hauler)
-    hauler.post("/api/v1/positions/", fix(v, ago(minutes=6), east(BASE[0], 2000), BASE[1] + 0.002), format="json")
-    on_route = alerts_scan(rules=["off_route"])  # about 220 m north of the road
+    trip_for(v, city.hauler, [], city.transfer, path=[list(BASE), [east(BASE[0], 5000), BASE[1]]])  # 5 km east
+    return v
 
-    hauler.post("/api/v1/positions/", fix(v, ago(minutes=3), east(BASE[0], 2500), BASE[1] + 0.009), format="json")
-    off = alerts_scan(rules=["off_route"])  # about 1 km north
-    hauler.post("/api/v1/positions/", fix(v, ago(minutes=1), east(BASE[0], 2600), BASE[1] + 0.012), format="json")
+
+def _send(hauler, v, track):
+    for minutes, metres_east, lat_offset in track:
+        at = east(BASE[0], metres_east)
+        answer = hauler.post(
+            "/api/v1/positions/", fix(v, ago(minutes=minutes), at, BASE[1] + lat_offset), format="json"
+        )
+        assert answer.status_code == 201, answer.content
+
+
+def test_it_warns_once_of_a_truck_off_its_planned_route(city, settings):
+    settings.GROUND_OFF_ROUTE_M, settings.GROUND_OFF_ROUTE_POINTS = 500, 3
+    v = _due_east(city)
+    hauler = client_for(city.hauler)
+    _send(hauler, v, [(9, 2000, 0.002), (8, 2200, 0.009)])  # about 220 m, then 1 km north of the road
+    two_off = alerts_scan(rules=["off_route"])
+    _send(hauler, v, [(7, 2400, 0.010), (6, 2500, 0.011)])
+    off = alerts_scan(rules=["off_route"])
+    _send(hauler, v, [(5, 2600, 0.012)])
     still_off = alerts_scan(rules=["off_route"])
 
-    assert (on_route, off, still_off) == ({"off_route": 0}, {"off_route": 1}, {"off_route": 0})
+    assert (two_off, off, still_off) == ({"off_route": 0}, {"off_route": 1}, {"off_route": 0})
     [alert] = Alert.objects.filter(rule="off_route")
-    assert 900 <= alert.params["metres"] <= 1100
+    assert 1100 <= alert.params["metres"] <= 1300  # the farthest point of the three in a row
+
+
+def test_it_does_not_warn_of_one_stray_fix_off_the_route(city, settings):
+    settings.GROUND_OFF_ROUTE_M, settings.GROUND_OFF_ROUTE_POINTS = 500, 3
+    v = _due_east(city)
+    hauler = client_for(city.hauler)
+    # A GPS glitch 2 km north between points on the road; then the newest point is off, alone.
+    _send(hauler, v, [(6, 1000, 0.0), (5, 1100, 0.018), (4, 1200, 0.0), (3, 1300, 0.0), (1, 1400, 0.018)])
+
+    assert alerts_scan(rules=["off_route"]) == {"off_route": 0}
+    assert not Alert.objects.filter(rule="off_route").exists()
+
+
+def test_it_warns_of_a_detour_made_between_two_scans(city, settings):
+    settings.GROUND_OFF_ROUTE_M, settings.GROUND_OFF_ROUTE_POINTS = 500, 3
+    settings.GROUND_OFF_ROUTE_WINDOW_MINUTES = 30
+    v = _due_east(city)
+    hauler = client_for(city.hauler)
+    _send(hauler, v, [(25, 500, 0.0)])
+    before = alerts_scan(rules=["off_route"], now=ago(minutes=24))
+    # Between two scans ten minutes apart, it leaves the road for four minutes and comes back.
+    _send(hauler, v, [(22, 800, 0.0), (20, 900, 0.010), (19, 900, 0.012), (18, 900, 0.011), (17, 900, 0.010)])
+    _send(hauler, v, [(16, 1000, 0.0), (15, 1200, 0.0)])
+    after = alerts_scan(rules=["off_route"], now=ago(minutes=14))
+    # Once the detour has left the window, no scan finds it again (and the alert stays one).
+    much_later = alerts_scan(rules=["off_route"], now=ago(minutes=-20))
+
+    assert (before, after, much_later) == ({"off_route": 0}, {"off_route": 1}, {"off_route": 0})
+    [alert] = Alert.objects.filter(rule="off_route")
+    assert alert.params["plate"] == v.plate and 1200 <= alert.params["metres"] <= 1400
 
 
 @pytest.mark.postgis
