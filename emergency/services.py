@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from emergency import selectors
@@ -207,8 +207,8 @@ def incident_dispatch(
 class StopAction(models.TextChoices):
     """What the dispatched driver reports from an incident's stop on the round."""
 
-    ARRIVED = "arrived", _lazy("On site")
-    DONE = "done", _lazy("Done on site")
+    ARRIVED = "arrived", gettext_lazy("On site")
+    DONE = "done", gettext_lazy("Done on site")
 
 
 @transaction.atomic
