@@ -190,3 +190,38 @@ def test_it_lets_the_dispatched_driver_answer_an_incident_stop(city, catalogs, p
     page.get_by_text("车辆已到达现场").first.wait_for()
     page.get_by_text("车辆现场处置完成").first.wait_for()
     shot(page, "incident-timeline")
+
+
+def test_it_keeps_at_most_five_thousand_points_and_says_the_oldest_were_dropped(
+    city, driver_round, page, phone_login, poll
+):
+    round_ = driver_round(city, n=1)
+    vehicle = round_.trip.vehicle
+    start = (city.generation_site.location.x, city.generation_site.location.y)
+    at(page, start[1], start[0])
+    phone_login(page, round_.driver)
+    page.locator("#tracking[data-state=on]").wait_for()
+    poll(lambda: VehiclePosition.objects.filter(vehicle=vehicle).count() >= 1 and stored(page) == [], page=page)
+
+    page.allow_console(r"ERR_INTERNET_DISCONNECTED")
+    page.context.set_offline(True)  # a long day with no network: the phone fills up
+    page.evaluate(
+        """(vehicle) => window.idb.openDB('zw-phone').then(async (db) => {
+             const tx = db.transaction('positions', 'readwrite');
+             const base = Date.parse('2026-01-01T00:00:00Z');
+             for (let i = 0; i < 5000; i += 1) {
+               const time = new Date(base + i * 10000).toISOString();
+               const point = { vehicle, time, lon: 117.19, lat: 39.12, speed: null, heading: null };
+               tx.store.put({ key: `${time}|${vehicle}`, ...point });
+             }
+             await tx.done;
+           })""",
+        vehicle.pk,
+    )
+    drive(page, start, 1)
+    keys = page.evaluate("window.idb.openDB('zw-phone').then((db) => db.getAllKeys('positions'))")
+    assert len(keys) == 5000
+    assert not any(k.startswith("2026-01-01T00:00:00.000Z") for k in keys)  # the oldest went
+    note = page.locator("#tracking-note")
+    # One or two (a standing-still reading may have been kept too) of the oldest were dropped.
+    note.filter(has_text=re.compile(r"已丢弃最早的 [12] 个位置点：本机最多保存 5000 个。")).wait_for()

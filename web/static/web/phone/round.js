@@ -47,13 +47,14 @@ function incidentPart(li, stop) {
   li.classList.add("incident");
   li.querySelector(".incident-box").hidden = false;
   if (incident) {
-    text(li, ".incident-kind", `${gettext("Incident")}: ${incident.kind_label} · ${incident.status_label}`);
+    text(li, ".incident-kind", interpolate(gettext("Incident: %s"), [`${incident.kind_label} · ${incident.status_label}`]));
     text(li, ".incident-description", incident.description || "—");
     const waste = [incident.waste_code, incident.quantity_kg ? `${Number(incident.quantity_kg).toLocaleString()} kg` : ""].filter(Boolean);
-    text(li, ".incident-waste", waste.length ? `${gettext("Waste")}: ${waste.join(" · ")}` : gettext("Waste not known yet"));
+    text(li, ".incident-waste", waste.length ? interpolate(gettext("Waste: %s"), [waste.join(" · ")]) : gettext("Waste not known yet"));
   }
   const [lon, lat] = stop.location;
-  text(li, ".incident-place", `${gettext("Place")}: ${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+  text(li, ".incident-place", interpolate(gettext("Place: %s"), [`${lat.toFixed(5)}, ${lon.toFixed(5)}`]));
+  if (stop.status === "pending") text(li, ".state", gettext("To answer"));
   const arrived = Boolean(incident && incident.arrived);
   li.querySelector(".incident-arrived").hidden = !arrived;
   if (stop.status !== "pending") return;
