@@ -349,6 +349,8 @@ POSITION_RETENTION_DAYS = envint("POSITION_RETENTION_DAYS", 180)  # older day pa
 if POSITION_RETENTION_DAYS < 30:  # the partition-dropping function keeps the last 30 days anyway
     raise ImproperlyConfigured("POSITION_RETENTION_DAYS must be at least 30")
 POSITION_PARTITIONS_AHEAD_DAYS = envint("POSITION_PARTITIONS_AHEAD_DAYS", 7)
+# The driver's phone (/m/) uploads the positions it kept while a trip is open this often (seconds).
+PHONE_POSITIONS_UPLOAD_SECONDS = envint("PHONE_POSITIONS_UPLOAD_SECONDS", 30)
 POSITION_MAX_SPEED_KMH = envfloat("POSITION_MAX_SPEED_KMH", 160.0)  # faster between two points: flagged
 GROUND_STOP_RADIUS_M = envfloat("GROUND_STOP_RADIUS_M", 60.0)  # moving less than this: standing still
 GROUND_STOP_MINUTES = envint("GROUND_STOP_MINUTES", 15)  # loaded, stopped this long away from sites: warned

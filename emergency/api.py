@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -16,10 +16,13 @@ from emergency import selectors, services
 from emergency.lifecycle import MANUAL_ACTIONS, allowed_actions
 from emergency.models import Incident, IncidentEntry, IncidentKind
 from logistics.api.common import visible_object
+from logistics.api.trips import StopOutput
 from logistics.models import Vehicle, WasteClass
+from logistics.selectors import trip_get
 from waste.api.fields import CheckedGeometryField
 from waste.errors import AppError
 from waste.models import Membership, Organisation, Site
+from waste.services.idempotency import idempotent_call
 
 
 def acting_for(user, pk) -> Organisation | None:
@@ -260,3 +263,43 @@ class IncidentDispatchApi(APIView):
             organisation=acting_for(request.user, values["organisation"]),
         )
         return Response(DispatchOutput(dispatch).data, status=201)
+
+
+class IncidentStopApi(APIView):
+    """The dispatched driver at an incident's stop of the round: arrived, then done. Retries with
+    the same Idempotency-Key answer the first answer and write nothing."""
+
+    class InputSerializer(serializers.Serializer):
+        action = serializers.ChoiceField(services.StopAction.choices)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: StopOutput},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="retries with the same key and body return the first answer",
+            )
+        ],
+    )
+    def post(self, request, trip_id: int, sequence: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        trip = trip_get(user=request.user, trip_id=trip_id)
+
+        def handler():
+            stop = services.incident_stop_record(
+                user=request.user, trip=trip, sequence=sequence, action=data.validated_data["action"]
+            )
+            return 200, StopOutput(stop).data
+
+        status, body, _replayed = idempotent_call(
+            user=request.user,
+            scope=f"incident-stop:{trip.pk}:{sequence}",
+            key=request.headers.get("Idempotency-Key"),
+            body=request.data,
+            handler=handler,
+        )
+        return Response(body, status=status)

@@ -63,6 +63,9 @@ class EntryKind(models.TextChoices):
     STATUS = "status", _("Status changed")
     DISPATCH = "dispatch", _("Vehicle dispatched")
     NOTE = "note", _("Note")
+    # Written by the dispatched driver from the phone app (its incident stop).
+    ARRIVED = "arrived", _("Vehicle on site")
+    CLEARED = "cleared", _("Vehicle finished on site")
 
 
 class IncidentEntry(AppendOnly):

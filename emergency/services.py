@@ -12,15 +12,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from emergency import selectors
 from emergency.lifecycle import TRANSITIONS, IncidentAction
 from emergency.models import Dispatch, EntryKind, Incident, IncidentEntry
-from logistics.models import PlanStatus, RoutePlan, StopKind, Trip, TripStop, Vehicle
+from logistics.models import PlanStatus, RoutePlan, StopKind, StopStatus, Trip, TripStatus, TripStop, Vehicle
 from logistics.services.fleet import driver_by_username
 from waste.alerts.notify import webhook_enqueue
 from waste.errors import AppError, Conflict
@@ -201,6 +202,52 @@ def incident_dispatch(
     )
     _notify(dispatch)
     return dispatch
+
+
+class StopAction(models.TextChoices):
+    """What the dispatched driver reports from an incident's stop on the round."""
+
+    ARRIVED = "arrived", gettext_lazy("On site")
+    DONE = "done", gettext_lazy("Done on site")
+
+
+@transaction.atomic
+def incident_stop_record(*, user, trip: Trip, sequence: int, action: str) -> TripStop:
+    """The driver (or the hauler) at an incident's stop: ``arrived`` writes "vehicle on site" on the
+    incident's timeline; ``done`` writes "finished on site" and closes the stop (and the trip when
+    nothing is left to collect or answer). Each is recorded once; the incident's status is left to
+    the command (contained, closed)."""
+    if trip.driver_id != user.id:
+        membership_require(user=user, organisation=trip.vehicle.organisation, roles=(Role.HAULER,), field="trip")
+    stop = TripStop.objects.select_for_update().filter(trip=trip, sequence=sequence).first()
+    if stop is None:
+        raise AppError.field("sequence", _("No such stop on this trip."), status=404)
+    if stop.kind != StopKind.INCIDENT:
+        raise AppError.field("sequence", _("This stop is not at an incident."), code="not_incident")
+    if action not in StopAction.values:
+        raise AppError.field("action", _("Unknown action."), code="unknown")
+    dispatch = Dispatch.objects.select_related("incident", "vehicle").filter(trip=trip).first()
+    if dispatch is None:
+        raise AppError.field("sequence", _("No incident was dispatched on this trip."), code="no_dispatch")
+    if stop.status != StopStatus.PENDING:
+        raise Conflict(_("The stop is already %(status)s.") % {"status": stop.get_status_display()}, code="stop_closed")
+    incident = Incident.objects.select_for_update().get(pk=dispatch.incident_id)
+    entries = IncidentEntry.objects.filter(incident=incident, data__trip=trip.pk)
+    data = {"trip": trip.pk, "vehicle": trip.vehicle_id, "plate": trip.vehicle.plate, "sequence": stop.sequence}
+    names = {"plate": trip.vehicle.plate, "driver": user.username}
+    if action == StopAction.ARRIVED:
+        if entries.filter(kind=EntryKind.ARRIVED).exists():
+            raise Conflict(_("The arrival on site is already recorded."), code="already_arrived")
+        _entry(incident, EntryKind.ARRIVED, author=user, data=data,
+               text=_("%(plate)s is on site (driver %(driver)s).") % names)  # fmt: skip
+        return stop
+    _entry(incident, EntryKind.CLEARED, author=user, data=data,
+           text=_("%(plate)s finished on site (driver %(driver)s).") % names)  # fmt: skip
+    stop.status, stop.completed_at = StopStatus.DONE, timezone.now()
+    stop.save(update_fields=["status", "completed_at"])
+    if not trip.stops.filter(kind__in=(StopKind.PICKUP, StopKind.INCIDENT), status=StopStatus.PENDING).exists():
+        Trip.objects.filter(pk=trip.pk, status=TripStatus.PLANNED).update(status=TripStatus.DONE)
+    return stop
 
 
 def _trip_for_incident(incident: Incident, vehicle: Vehicle, site: Site, driver, user) -> Trip:

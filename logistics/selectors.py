@@ -83,6 +83,7 @@ def trip_stop_details(trips) -> dict[int, dict]:
     stops = [s for trip in trips for s in trip.stops.all()]
     batches = [s.pickup.batch for s in stops if s.pickup_id and s.pickup.batch_id]
     lines = open_manifest_lines([b.pk for b in batches], drafts=True) if batches else {}
+    incidents = _incidents_of(stops)
     codes = {s.pickup.waste_code or s.pickup.waste_category for s in stops if s.pickup_id and not s.pickup.batch_id}
     names = {e.code: e for e in CatalogEntry.objects.filter(code__in=codes - {""}).order_by("catalog__effective_from")}
     out = {}
@@ -108,7 +109,40 @@ def trip_stop_details(trips) -> dict[int, dict]:
                 "name": entry.name if entry else "",
                 "hazardous": stop.pickup.waste_class == "hazardous",
             }
-        out[stop.pk] = {"waste": waste, "manifest": manifest}
+        out[stop.pk] = {"waste": waste, "manifest": manifest, "incident": incidents.get(stop.trip_id)}
+    return out
+
+
+def _incidents_of(stops) -> dict[int, dict]:
+    """Per trip id with an incident stop: what the driver is sent to answer (kind, description, the
+    waste if known) and whether the arrival on site is recorded."""
+    # emergency builds on logistics (it dispatches trips), so it is imported here, not at the top.
+    from emergency.models import Dispatch, EntryKind, IncidentEntry
+
+    trip_ids = {s.trip_id for s in stops if s.kind == StopKind.INCIDENT}
+    if not trip_ids:
+        return {}
+    arrived = {
+        e["data"].get("trip")
+        for e in IncidentEntry.objects.filter(kind=EntryKind.ARRIVED, incident__dispatches__trip_id__in=trip_ids)
+        .values("data")
+        .distinct()
+    }
+    out = {}
+    for dispatch in Dispatch.objects.filter(trip_id__in=trip_ids).select_related("incident"):
+        incident = dispatch.incident
+        out[dispatch.trip_id] = {
+            "id": incident.pk,
+            "kind": incident.kind,
+            "kind_label": str(incident.get_kind_display()),
+            "status": incident.status,
+            "status_label": str(incident.get_status_display()),
+            "description": incident.description,
+            "waste_code": incident.waste_code,
+            "quantity_kg": str(incident.quantity_kg) if incident.quantity_kg is not None else None,
+            "occurred_at": incident.occurred_at.isoformat(),
+            "arrived": dispatch.trip_id in arrived,
+        }
     return out
 
 
@@ -126,11 +160,7 @@ def trip_route_geojson(trip: Trip) -> dict:
     leg saying which; and the stops as points. ``source`` sums it up: road, straight_line or mixed."""
     depot = trip.vehicle.depot.location
     waypoints = [(None, (depot.x, depot.y))]
-    waypoints += [
-        (s.sequence, (s.place.x, s.place.y))
-        for s in trip.stops.all()
-        if s.status != StopStatus.REPLANNED
-    ]
+    waypoints += [(s.sequence, (s.place.x, s.place.y)) for s in trip.stops.all() if s.status != StopStatus.REPLANNED]
     waypoints.append((None, (depot.x, depot.y)))
     network = roads.road_network_version() is not None
     features, sources = [], set()

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from logistics import selectors
-from logistics.models import Trip, TripStop
+from logistics.models import StopKind, Trip, TripStop
 from logistics.services import trips as services
 from waste.documents.qr import qr_png
 from waste.roadside import roadside_token
@@ -66,6 +66,7 @@ class RoundStopOutput(StopOutput):
     current = serializers.SerializerMethodField()
     navigation = serializers.SerializerMethodField()
     manifest = serializers.SerializerMethodField()
+    incident = serializers.SerializerMethodField()
 
     class Meta(StopOutput.Meta):
         fields = StopOutput.Meta.fields + [
@@ -76,6 +77,7 @@ class RoundStopOutput(StopOutput):
             "current",
             "navigation",
             "manifest",
+            "incident",
         ]
 
     def _details(self, stop) -> dict:
@@ -104,6 +106,11 @@ class RoundStopOutput(StopOutput):
 
     def get_manifest(self, stop) -> dict | None:
         return self._details(stop).get("manifest")
+
+    def get_incident(self, stop) -> dict | None:
+        """At an incident's stop: what happened there (kind, description, waste) and whether the
+        driver's arrival is recorded."""
+        return self._details(stop).get("incident") if stop.kind == StopKind.INCIDENT else None
 
 
 class TripOutput(serializers.ModelSerializer):

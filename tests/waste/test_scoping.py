@@ -771,6 +771,7 @@ WRITE_ONLY = {
     "incident-action": "moves an incident the user sees (incident-detail's selector)",
     "incident-dispatch": "sends resources to an incident the user sees (incident-detail's selector)",
     "incident-note": "adds a note to an incident the user sees (incident-detail's selector)",
+    "trip-stop-incident": "acts on an incident stop of a trip the user sees (trip-detail's selector)",
 }
 
 
@@ -876,6 +877,7 @@ def test_it_refuses_an_outsider_acting_on_the_city_logistics(chain, outsider):
     refused(outsider.post(reverse("trip-stop-complete", args=[chain.trip.pk, 1])))
     refused(outsider.post(reverse("trip-stop-fail", args=[chain.trip.pk, 1]), {"reason": "closed"}, format="json"))
     refused(outsider.post(reverse("trip-replan", args=[chain.trip.pk])))
+    refused(outsider.post(reverse("trip-stop-incident", args=[chain.trip.pk, 1]), {"action": "done"}, format="json"))
 
     assert written(chain) == before
 

@@ -363,6 +363,10 @@ WRITES = {
         ),
         {"regulator"},
     ),
+    "trip-stop-incident": (
+        lambda c: ("post", reverse("trip-stop-incident", args=[c.trip.pk, 1]), {"action": "arrived"}),
+        set(),  # the chain's trip has no incident stop: 4xx for everyone here (tests/emergency/test_incident_stop.py)
+    ),
     "offer-list": (lambda c: ("post", reverse("offer-list"), {"batch": c.b2}), {"generator"}),
     "offer-claim": (
         lambda c: ("post", reverse("offer-claim", args=[c.offer.pk]), {"capacity": c.capacity.pk}),

@@ -49,6 +49,7 @@ PHONE_STATIC = [
     "web/phone/round.js",
     "web/phone/sign.js",
     "web/phone/load.js",
+    "web/phone/track.js",
     "web/map.js",
     "vendor/maplibre-gl/maplibre-gl-csp.js",
     "vendor/maplibre-gl/maplibre-gl-csp-worker.js",
@@ -91,6 +92,7 @@ def phone_config() -> dict:
         "wasm": static("vendor/zxing-wasm/zxing_reader.wasm"),
         "mapWorker": static("vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
         "language": get_language(),
+        "positionsEverySeconds": settings.PHONE_POSITIONS_UPLOAD_SECONDS,
     }
 
 

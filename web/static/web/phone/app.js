@@ -10,12 +10,24 @@ const KEEP_DONE_MS = 24 * 3600 * 1000; // answered scans stay visible for a day
 
 let dbPromise;
 export function db() {
-  dbPromise ??= window.idb.openDB(DB_NAME, 1, {
-    upgrade(database) {
-      database.createObjectStore("auth"); // "token", "device"
-      const queue = database.createObjectStore("queue", { keyPath: "key" });
-      queue.createIndex("state", "state");
-      database.createObjectStore("reads", { keyPath: "path" }); // last answer of each GET
+  dbPromise ??= window.idb.openDB(DB_NAME, 2, {
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
+        database.createObjectStore("auth"); // "token", "device"
+        const queue = database.createObjectStore("queue", { keyPath: "key" });
+        queue.createIndex("state", "state");
+        database.createObjectStore("reads", { keyPath: "path" }); // last answer of each GET
+      }
+      if (oldVersion < 2) {
+        // The vehicle's positions while a trip is open (track.js), key "<ISO time>|<vehicle>": oldest first.
+        database.createObjectStore("positions", { keyPath: "key" });
+        database.createObjectStore("meta"); // "positions": last sent, dropped and refused counts
+      }
+    },
+    blocking() {
+      // Another tab of the app opens a newer version: let it, this page reopens on its next call.
+      dbPromise.then((database) => database.close());
+      dbPromise = undefined;
     },
   });
   return dbPromise;
@@ -70,9 +82,9 @@ function errorOf(status, body) {
  * With {cache: true} (GET only): network first, and the last answer kept in IndexedDB when offline
  * (the result then has .offline = true and .savedAt).
  */
-export async function api(path, { method = "GET", body, cache = false, auth = true } = {}) {
+export async function api(path, { method = "GET", body, cache = false, auth = true, headers: extra = {} } = {}) {
   const url = path.startsWith("/") ? path : config.api + path;
-  const headers = { Accept: "application/json", "Accept-Language": document.documentElement.lang };
+  const headers = { Accept: "application/json", "Accept-Language": document.documentElement.lang, ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth) {
     const token = await tokenGet();
@@ -167,7 +179,7 @@ function setNetwork(online) {
 export async function enqueue(kind, body, summary) {
   const item = {
     key: crypto.randomUUID(), // the idempotency key: a resend of this scan is answered "duplicate"
-    kind, // "scan" (POST scans/bulk/) or "refusal" (a failed trip stop)
+    kind, // "scan" (POST scans/bulk/), "refusal" (a failed trip stop) or "incident" (at an incident's stop)
     body,
     summary, // what the queue page shows: code, action, waste
     state: "waiting", // → "done" (created/duplicate) or "refused" (until dismissed)
@@ -242,6 +254,28 @@ async function uploadRefusal(item) {
   await saveAnswers([item]);
 }
 
+async function uploadIncidentStop(item) {
+  // The driver at an incident's stop (round.js): arrived, or done. The item's key goes as the
+  // Idempotency-Key, so a resend after a lost answer writes nothing twice.
+  const { trip, sequence, action } = item.body;
+  item.answeredAt = new Date().toISOString();
+  try {
+    await api(`trips/${trip}/stops/${sequence}/incident/`, { method: "POST", body: { action }, headers: { "Idempotency-Key": item.key } });
+    item.state = "done";
+    item.answer = { status: "created" };
+  } catch (exc) {
+    if (!(exc instanceof ApiError) || exc.status === 401 || exc.status >= 500) throw exc;
+    item.state = "refused";
+    item.answer = { status: "rejected", error: { code: exc.code, message: exc.message, fields: exc.fields } };
+  }
+  await saveAnswers([item]);
+}
+
+/** One item of the queue as the phone keeps it (its state and answer), or undefined. */
+export async function queueItem(key) {
+  return (await db()).get("queue", key);
+}
+
 async function prune() {
   const database = await db();
   const old = Date.now() - KEEP_DONE_MS;
@@ -257,6 +291,7 @@ async function syncOnce() {
     const scans = waiting.filter((item) => item.kind === "scan");
     for (let i = 0; i < scans.length; i += MAX_BULK) await uploadScans(scans.slice(i, i + MAX_BULK));
     for (const item of waiting.filter((i) => i.kind === "refusal")) await uploadRefusal(item);
+    for (const item of waiting.filter((i) => i.kind === "incident")) await uploadIncidentStop(item);
     await prune();
     return true;
   } catch (exc) {

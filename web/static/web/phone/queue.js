@@ -8,6 +8,8 @@ const ACTIONS = {
   pickup: () => gettext("Pickup"),
   dropoff: () => gettext("Drop-off"),
   refuse: () => gettext("Refusal"),
+  arrived: () => gettext("On site at the incident"),
+  incident_done: () => gettext("Done at the incident"),
 };
 
 function answerText(item) {

@@ -1,7 +1,7 @@
 // /m/: today's round. Stops in order with what to collect, the current stop first, navigation left to
 // the phone (geo: link and a map page), and the route on the map island (web/map.js). The last
 // answer is kept in IndexedDB (app.js), so the round opens with no network.
-import { config, hhmm, readOrSaved, requireToken } from "./app.js";
+import { config, enqueue, flash, hhmm, queueItem, readOrSaved, requireToken, syncQueue } from "./app.js";
 
 const STATES = {
   pending: () => gettext("To do"),
@@ -20,7 +20,7 @@ function stopItem(stop) {
   li.dataset.status = stop.status;
   li.classList.toggle("current", stop.current);
   text(li, ".seq", String(stop.sequence));
-  text(li, ".site", stop.site_name);
+  text(li, ".site", stop.incident ? stop.incident.kind_label : stop.site_name);
   text(li, ".state", stop.kind === "unload" ? gettext("Unload") : (STATES[stop.status] || (() => stop.status))());
   li.querySelector(".current-flag").hidden = !stop.current;
   const waste = stop.waste ? `${stop.waste.code} ${stop.waste.name}`.trim() : "—";
@@ -37,7 +37,50 @@ function stopItem(stop) {
     sign.hidden = false;
     sign.href = `${config.pages.sign}?manifest=${encodeURIComponent(manifest.number)}`;
   }
+  if (stop.kind === "incident") incidentPart(li, stop);
   return li;
+}
+
+/** An incident's stop: what happened there, and the driver's "arrived" and "done" (through the queue). */
+function incidentPart(li, stop) {
+  const incident = stop.incident;
+  li.classList.add("incident");
+  li.querySelector(".incident-box").hidden = false;
+  if (incident) {
+    text(li, ".incident-kind", interpolate(gettext("Incident: %s"), [`${incident.kind_label} · ${incident.status_label}`]));
+    text(li, ".incident-description", incident.description || "—");
+    const waste = [incident.waste_code, incident.quantity_kg ? `${Number(incident.quantity_kg).toLocaleString()} kg` : ""].filter(Boolean);
+    text(li, ".incident-waste", waste.length ? interpolate(gettext("Waste: %s"), [waste.join(" · ")]) : gettext("Waste not known yet"));
+  }
+  const [lon, lat] = stop.location;
+  text(li, ".incident-place", interpolate(gettext("Place: %s"), [`${lat.toFixed(5)}, ${lon.toFixed(5)}`]));
+  if (stop.status === "pending") text(li, ".state", gettext("To answer"));
+  const arrived = Boolean(incident && incident.arrived);
+  li.querySelector(".incident-arrived").hidden = !arrived;
+  if (stop.status !== "pending") return;
+  const arrive = li.querySelector(".incident-arrived-button");
+  const done = li.querySelector(".incident-done-button");
+  arrive.hidden = arrived;
+  done.hidden = false;
+  arrive.addEventListener("click", () => incidentAction(stop, "arrived", [arrive, done]));
+  done.addEventListener("click", () => incidentAction(stop, "done", [arrive, done]));
+}
+
+async function incidentAction(stop, action, buttons) {
+  buttons.forEach((b) => { b.disabled = true; });
+  const summary = { action: action === "done" ? "incident_done" : "arrived", code: stop.incident ? `${stop.incident.kind_label} #${stop.incident.id}` : "" };
+  const item = await enqueue("incident", { trip: stop.trip, sequence: stop.sequence, action }, summary);
+  await syncQueue();
+  const answered = await queueItem(item.key);
+  if (answered && answered.state === "done") {
+    flash(action === "done" ? gettext("Recorded: done at the incident.") : gettext("Recorded: on site at the incident."), "ok");
+  } else if (answered && answered.state === "refused") {
+    flash(interpolate(gettext("Refused: %s"), [answered.answer.error.message]));
+  } else {
+    flash(gettext("Saved on this phone; it uploads when the network is back."), "warning");
+  }
+  await load();
+  document.dispatchEvent(new CustomEvent("round-changed")); // track.js: a finished trip stops location sharing
 }
 
 function drawMap(trip) {
@@ -85,14 +128,13 @@ function render(trips) {
     : source === "mixed" ? gettext("The route follows the roads where a road path was found; straight lines elsewhere.")
       : gettext("Straight lines between the stops: no road network is loaded."));
   // The current stop first, then the round in order.
-  const stops = trips.flatMap((t) => t.stops);
+  const stops = trips.flatMap((t) => t.stops.map((s) => ({ ...s, trip: t.id })));
   const ordered = [...stops.filter((s) => s.current), ...stops.filter((s) => !s.current)];
   list.replaceChildren(...ordered.map(stopItem));
   drawMap(trip);
 }
 
-(async () => {
-  if (!(await requireToken())) return;
+async function load() {
   const answer = await readOrSaved("trips/today/", gettext("No network, and this phone has not read today's round yet."));
   if (!answer) return;
   const note = document.getElementById("saved-note");
@@ -101,4 +143,9 @@ function render(trips) {
     note.hidden = false;
   }
   render(answer.results);
+}
+
+(async () => {
+  if (!(await requireToken())) return;
+  await load();
 })();
