@@ -343,6 +343,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alerts@zerowaste.inva
 JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 120)
 JOB_SWEEP_SECONDS = envint("JOB_SWEEP_SECONDS", 60)
 JOB_MAX_ATTEMPTS = envint("JOB_MAX_ATTEMPTS", 3)
+# A job still queued this long after its message was sent lost that message (a broker restarted without
+# persistence, a worker that died holding it): the sweep sends it again (the claim makes a duplicate harmless).
+JOB_QUEUED_RESEND_SECONDS = envint("JOB_QUEUED_RESEND_SECONDS", 300)
 OUTBOX_SEND_SECONDS = envint("OUTBOX_SEND_SECONDS", 15)  # the periodic sender of the outbox
 # --- Ground control: vehicle positions, site telemetry and their warnings
 POSITION_RETENTION_DAYS = envint("POSITION_RETENTION_DAYS", 180)  # older day partitions are dropped

@@ -74,7 +74,7 @@ def test_it_queues_again_a_job_left_running_past_its_lease_and_runs_it_once(expo
     job_claim(ExportJob, job_id)  # a worker claimed it, then died
     expire(job_id)
 
-    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK) == {"requeued": 1, "failed": 0}
+    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK) == {"requeued": 1, "failed": 0, "resent": 0}
 
     assert ExportJob.objects.get(pk=job_id).status == "queued"
     assert OutboxMessage.objects.filter(task=EXPORT_TASK, args=[job_id]).count() == 2
@@ -94,7 +94,7 @@ def _path(job):
 def test_it_leaves_a_job_alone_while_its_lease_holds(export):
     _, job_id = export
     job_claim(ExportJob, job_id)
-    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK) == {"requeued": 0, "failed": 0}
+    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK) == {"requeued": 0, "failed": 0, "resent": 0}
     assert ExportJob.objects.get(pk=job_id).status == "running"
 
 
@@ -118,6 +118,40 @@ def test_it_fails_a_job_whose_worker_was_lost_too_often(export, settings):
         jobs_sweep(model=ExportJob, task=EXPORT_TASK)
     job = ExportJob.objects.get(pk=job_id)
     assert job.status == "failed" and "lost 2 times" in job.error
+
+
+def _queued_since(job_id, seconds: float) -> None:
+    """The job was requested, and its message sent, ``seconds`` ago."""
+    then = timezone.now() - datetime.timedelta(seconds=seconds)
+    ExportJob.objects.filter(pk=job_id).update(created_at=then)
+    OutboxMessage.objects.filter(task=EXPORT_TASK, args=[job_id]).update(sent_at=then)
+
+
+def test_it_sends_again_a_job_left_queued_after_its_message_was_lost(export, settings):
+    _, job_id = export
+    settings.JOB_QUEUED_RESEND_SECONDS = 60
+    _queued_since(job_id, 61)  # sent a minute ago, never claimed: the broker lost it
+
+    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK) == {"requeued": 0, "failed": 0, "resent": 1}
+
+    messages = OutboxMessage.objects.filter(task=EXPORT_TASK, args=[job_id]).order_by("pk")
+    assert [m.sent_at is None for m in messages] == [False, True]  # the new one waits for the sender
+    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK)["resent"] == 0  # not twice while it waits
+    done = export_run(job_id=job_id)
+    assert done.status == "done" and done.attempt == 1
+    assert export_run(job_id=job_id) is None  # the lost message, delivered after all, does nothing
+    assert ExportJob.objects.get(pk=job_id).finished_at == done.finished_at
+
+
+def test_it_leaves_a_queued_job_alone_while_its_message_is_recent_or_unsent(export, settings):
+    _, job_id = export
+    settings.JOB_QUEUED_RESEND_SECONDS = 60
+    _queued_since(job_id, 30)  # sent half a minute ago: the worker may be busy
+    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK)["resent"] == 0
+    ExportJob.objects.filter(pk=job_id).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    OutboxMessage.objects.filter(task=EXPORT_TASK, args=[job_id]).update(sent_at=None)  # the broker is down
+    assert jobs_sweep(model=ExportJob, task=EXPORT_TASK)["resent"] == 0
+    assert OutboxMessage.objects.filter(task=EXPORT_TASK, args=[job_id]).count() == 1
 
 
 def test_it_answers_a_new_job_for_a_request_whose_job_lost_its_lease(export):

@@ -11,7 +11,8 @@ send the same row twice, which is harmless because every task is idempotent (a c
 Leases. A job row (export, route plan) is claimed queued → running with ``attempt + 1`` and a lease
 (``leased_until``), renewed by a heartbeat and whenever progress is reported; its results are written
 only while that attempt still holds the row. ``jobs_sweep`` puts a row left running past its lease
-(its worker died) back in the queue, through the outbox, or fails it after JOB_MAX_ATTEMPTS.
+(its worker died) back in the queue, through the outbox, or fails it after JOB_MAX_ATTEMPTS, and
+sends again a row left queued JOB_QUEUED_RESEND_SECONDS after its message was sent (the message was lost).
 """
 
 from __future__ import annotations
@@ -133,7 +134,8 @@ class JobLease:
 
 def jobs_sweep(*, model, task: str, now: datetime.datetime | None = None) -> dict[str, int]:
     """Rows left running past their lease: back to the queue (and a message in the outbox), or
-    failed after JOB_MAX_ATTEMPTS attempts. Returns {"requeued": n, "failed": m}."""
+    failed after JOB_MAX_ATTEMPTS attempts; rows queued whose message was lost, sent again.
+    Returns {"requeued": n, "failed": m, "resent": k}."""
     now = now or timezone.now()
     counts = {"requeued": 0, "failed": 0}
     lost = model.objects.filter(status=RUNNING, leased_until__lt=now).values_list("pk", "attempt")
@@ -150,11 +152,37 @@ def jobs_sweep(*, model, task: str, now: datetime.datetime | None = None) -> dic
                     counts["failed"] += 1
                 continue
             if row.update(status=QUEUED, leased_until=None):
-                outbox_enqueue(task=task, args=[str(pk) if not isinstance(pk, int) else pk])
+                outbox_enqueue(task=task, args=[_task_arg(pk)])
                 counts["requeued"] += 1
-    if counts["requeued"] or counts["failed"]:
+    counts["resent"] = jobs_resend_queued(model=model, task=task, now=now)
+    if any(counts.values()):
         log.warning("%s sweep: %s", model.__name__, counts)
     return counts
+
+
+def _task_arg(pk):
+    return pk if isinstance(pk, int) else str(pk)
+
+
+def jobs_resend_queued(*, model, task: str, now: datetime.datetime | None = None) -> int:
+    """Rows still queued JOB_QUEUED_RESEND_SECONDS after their message left the outbox: the message
+    was lost on its way (a broker restarted without persistence, a worker that died holding it before
+    its claim, the embedded SQLite transport that never gives back an unacknowledged message). A new
+    message goes through the outbox; should the old one arrive after all, the claim (a compare-and-set)
+    lets only one of them run the job. A row whose message is still pending is left to the sender."""
+    now = now or timezone.now()
+    before = now - datetime.timedelta(seconds=settings.JOB_QUEUED_RESEND_SECONDS)
+    resent = 0
+    for pk in list(model.objects.filter(status=QUEUED, created_at__lt=before).values_list("pk", flat=True)):
+        arg = _task_arg(pk)
+        last = OutboxMessage.objects.filter(task=task, args=[arg]).order_by("-pk").first()
+        if last is not None and (last.sent_at is None or last.sent_at >= before):
+            continue  # not sent yet (the sender's business), or sent too recently to call lost
+        with transaction.atomic():
+            if model.objects.filter(pk=pk, status=QUEUED).exists():
+                outbox_enqueue(task=task, args=[arg])
+                resent += 1
+    return resent
 
 
 def lease_lost(job, *, now: datetime.datetime | None = None) -> bool:
