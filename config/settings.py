@@ -350,6 +350,9 @@ if POSITION_RETENTION_DAYS < 30:  # the partition-dropping function keeps the la
     raise ImproperlyConfigured("POSITION_RETENTION_DAYS must be at least 30")
 POSITION_PARTITIONS_AHEAD_DAYS = envint("POSITION_PARTITIONS_AHEAD_DAYS", 7)
 POSITION_MAX_SPEED_KMH = envfloat("POSITION_MAX_SPEED_KMH", 160.0)  # faster between two points: flagged
+# The live fleet is answered from the cache for this long per scope (every dispatcher of a hauler asks
+# the same question every few seconds); 0 reads the database every time.
+FLEET_LIVE_CACHE_SECONDS = envint("FLEET_LIVE_CACHE_SECONDS", 3)
 GROUND_STOP_RADIUS_M = envfloat("GROUND_STOP_RADIUS_M", 60.0)  # moving less than this: standing still
 GROUND_STOP_MINUTES = envint("GROUND_STOP_MINUTES", 15)  # loaded, stopped this long away from sites: warned
 GROUND_OFF_ROUTE_M = envfloat("GROUND_OFF_ROUTE_M", 500.0)
