@@ -355,6 +355,9 @@ POSITION_PARTITIONS_AHEAD_DAYS = envint("POSITION_PARTITIONS_AHEAD_DAYS", 7)
 # The driver's phone (/m/) uploads the positions it kept while a trip is open this often (seconds).
 PHONE_POSITIONS_UPLOAD_SECONDS = envint("PHONE_POSITIONS_UPLOAD_SECONDS", 30)
 POSITION_MAX_SPEED_KMH = envfloat("POSITION_MAX_SPEED_KMH", 160.0)  # faster between two points: flagged
+# The live fleet is answered from the cache for this long per scope (every dispatcher of a hauler asks
+# the same question every few seconds); 0 reads the database every time.
+FLEET_LIVE_CACHE_SECONDS = envint("FLEET_LIVE_CACHE_SECONDS", 3)
 GROUND_STOP_RADIUS_M = envfloat("GROUND_STOP_RADIUS_M", 60.0)  # moving less than this: standing still
 GROUND_STOP_MINUTES = envint("GROUND_STOP_MINUTES", 15)  # loaded, stopped this long away from sites: warned
 GROUND_OFF_ROUTE_M = envfloat("GROUND_OFF_ROUTE_M", 500.0)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Count, FloatField, Func, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +34,7 @@ from logistics.services import roads
 from waste.errors import NotFound
 from waste.geo import bbox_polygon, point
 from waste.models import BatchStatus, CatalogEntry, ManifestLine, ManifestStatus, MemberRole, Site
-from waste.scoping import visible_to
+from waste.scoping import user_jurisdictions, user_organisation_ids, visible_to
 from waste.selectors.batches import open_manifest_lines
 from waste.selectors.manifests import manifest_list
 
@@ -455,3 +458,57 @@ def fleet_live(*, user, now: datetime.datetime | None = None) -> list[LiveVehicl
         )
         for pk, plate, org_id, capacity, time, lon, lat, speed, heading, since in rows
     ]
+
+
+def fleet_scope_key(user) -> str:
+    """The cache key of what a user may see of the fleet: every member of the same organisations
+    (and regulators' jurisdictions) sees the same vehicles, so they share one answer."""
+    if user.is_superuser:
+        scope = b"all"
+    else:
+        parts = [",".join(str(pk) for pk in sorted(user_organisation_ids(user)))]
+        parts += sorted(f"{bytes(area.ewkb).hex()}/{prefix}" for area, prefix in user_jurisdictions(user))
+        scope = "|".join(parts).encode()
+    return "fleet-live:" + hashlib.sha256(scope).hexdigest()
+
+
+def fleet_live_json(*, user) -> bytes:
+    """The live fleet as the API answers it (a GeoJSON FeatureCollection, UTF-8 JSON), from the cache
+    for FLEET_LIVE_CACHE_SECONDS per scope: one dispatcher's map refreshing every few seconds is many."""
+    seconds = settings.FLEET_LIVE_CACHE_SECONDS
+    key = fleet_scope_key(user) if seconds > 0 else None
+    if key is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    answer = json.dumps(fleet_live_collection(user=user), ensure_ascii=False, separators=(",", ":")).encode()
+    if key is not None:
+        cache.set(key, answer, seconds)
+    return answer
+
+
+def fleet_live_collection(*, user) -> dict:
+    features = []
+    for v in fleet_live(user=user):
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [v.lon, v.lat]} if v.time else None,
+                "properties": {
+                    "vehicle": v.id,
+                    "plate": v.plate,
+                    "organisation": v.organisation_id,
+                    "time": v.time.isoformat() if v.time else None,
+                    "age_seconds": v.age_seconds,
+                    "speed": v.speed_kmh,
+                    "heading": v.heading,
+                    "stopped_since": v.stopped_since.isoformat() if v.stopped_since else None,
+                    "load_kg": str(v.load.kg),
+                    "capacity_kg": str(v.capacity_kg),
+                    "batches": v.load.batches,
+                    "manifests": v.load.manifests,
+                    "trip": v.trip,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

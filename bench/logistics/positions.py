@@ -294,6 +294,16 @@ def _history(db, name, fleet, start, end, every: int) -> int:
                     at = start + datetime.timedelta(seconds=step * every)
                     lon, lat = _where(i, (step * every - steps * every) // 10)
                     copy.write_row((vehicle_id, at, f"SRID=4326;POINT({lon} {lat})", 30.0, 90.0, None, "", at))
+        # What the ingest would have kept for a month of points sent through it: each truck's newest
+        # point (a moving truck: its dwell anchor is that point). The live fleet reads these rows.
+        cursor.execute(
+            "INSERT INTO logistics_vehiclelastposition "
+            "(vehicle_id, time, point, speed_kmh, heading, stop_point, stopped_since) "
+            "SELECT p.vehicle_id, p.time, p.point, p.speed_kmh, p.heading, p.point, p.time "
+            "FROM unnest(%s::bigint[]) AS v(id) CROSS JOIN LATERAL (SELECT * FROM logistics_vehicleposition "
+            "WHERE vehicle_id = v.id ORDER BY time DESC LIMIT 1) AS p",
+            [list(fleet)],
+        )
         conn.commit()
     return steps * len(fleet)
 

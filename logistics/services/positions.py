@@ -85,24 +85,35 @@ def positions_record(*, user, fixes: list[Fix]) -> list[FixOutcome]:
         return outcomes
     last = _last_locked({fixes[i].vehicle_id for i in accepted})
     _flag_jumps(fixes, accepted, outcomes, last)
-    written = _insert(fixes, accepted, outcomes, now)
+    # Each vehicle's newest point and dwell as they will be if every plausible point is new: on
+    # PostgreSQL written by the same statement as the points, for the vehicles none of whose points
+    # turned out a duplicate (the database counts them); the others are worked out again below.
+    plan = _move_plan(fixes, [i for i in accepted if not outcomes[i].flags], last)
+    written, moved = _insert(fixes, accepted, outcomes, now, plan)
     for index in accepted:
         if (fixes[index].vehicle_id, fixes[index].time) not in written:
             outcomes[index] = FixOutcome(status="duplicate")
-    fresh = [i for i in accepted if outcomes[i].status == "created" and not outcomes[i].flags]
+    for vehicle_id in moved:
+        for started, ended, anchor in plan[vehicle_id].stops:
+            _stop_record(vehicle_id, started, ended, anchor)
+    fresh = [
+        i
+        for i in accepted
+        if outcomes[i].status == "created" and not outcomes[i].flags and fixes[i].vehicle_id not in moved
+    ]
     _move_on(fixes, fresh, last)
     return outcomes
 
 
-def _own_vehicles(user, ids: set[int]) -> dict[int, Vehicle]:
-    """The vehicles the user may send positions for: its organisations' (any, for a superuser)."""
+def _own_vehicles(user, ids: set[int]) -> set[int]:
+    """The ids of the vehicles the user may send positions for: its organisations' (any, for a superuser)."""
     vehicles = Vehicle.objects.filter(pk__in=ids)
     if not user.is_superuser:
         vehicles = vehicles.filter(organisation_id__in=user_organisation_ids(user))
-    return vehicles.in_bulk()
+    return set(vehicles.values_list("pk", flat=True))
 
 
-def _check(fix: Fix, vehicles: dict[int, Vehicle], now: datetime.datetime) -> None:
+def _check(fix: Fix, vehicles: set[int], now: datetime.datetime) -> None:
     if fix.vehicle_id not in vehicles:
         raise AppError.field("vehicle", _("No such vehicle of yours."), code="unknown_vehicle")
     if timezone.is_naive(fix.time):
@@ -143,14 +154,19 @@ def _flag_jumps(fixes, accepted: list[int], outcomes, last: dict[int, Last]) -> 
     for i in accepted:
         by_vehicle.setdefault(fixes[i].vehicle_id, []).append(i)
     limit = settings.POSITION_MAX_SPEED_KMH
+    backfilled = {}
     for vehicle_id, indexes in by_vehicle.items():
         indexes.sort(key=lambda i: fixes[i].time)
-        first = fixes[indexes[0]].time
         newest = last.get(vehicle_id)
-        if newest is not None and newest.time < first:
+        if newest is None or newest.time >= fixes[indexes[0]].time:
+            backfilled[vehicle_id] = fixes[indexes[0]].time
+    history = _previous_points(backfilled)
+    for vehicle_id, indexes in by_vehicle.items():
+        newest = last.get(vehicle_id)
+        if vehicle_id not in backfilled:
             previous = (newest.time, newest.lon, newest.lat)
-        else:  # a back-filled day: its neighbour comes from the history
-            previous = _previous_point(vehicle_id, first)
+        else:  # a back-filled day (or a first upload): its neighbour comes from the history
+            previous = history.get(vehicle_id)
         for i in indexes:
             here = (fixes[i].time, fixes[i].lon, fixes[i].lat)
             if previous is not None and _kmh(previous, here) > limit:
@@ -159,50 +175,98 @@ def _flag_jumps(fixes, accepted: list[int], outcomes, last: dict[int, Last]) -> 
             previous = here
 
 
-def _previous_point(vehicle_id: int, before: datetime.datetime) -> tuple | None:
-    from logistics.models import VehiclePosition
+def _previous_points(before: dict[int, datetime.datetime]) -> dict[int, tuple]:
+    """Per vehicle, its newest plausible point before the given time, as (time, lon, lat): one
+    statement for all of them (a first upload of a whole fleet asks this for every vehicle)."""
+    if not before:
+        return {}
+    if connection.vendor != "postgresql":  # the embedded default: one small query per vehicle is fine
+        from logistics.models import VehiclePosition
 
-    row = (
-        VehiclePosition.objects.filter(vehicle_id=vehicle_id, time__lt=before, flags="")
-        .order_by("-time")
-        .values_list("time", "point")
-        .first()
+        found = {}
+        for vehicle_id, time in before.items():
+            row = (
+                VehiclePosition.objects.filter(vehicle_id=vehicle_id, time__lt=time, flags="")
+                .order_by("-time")
+                .values_list("time", "point")
+                .first()
+            )
+            if row:
+                found[vehicle_id] = (row[0], row[1].x, row[1].y)
+        return found
+    ids = list(before)
+    sql = (
+        "SELECT b.v, p.time, ST_X(p.point), ST_Y(p.point) "
+        "FROM unnest(%s::bigint[], %s::timestamptz[]) AS b(v, t) CROSS JOIN LATERAL "
+        f"(SELECT time, point FROM {TABLE} WHERE vehicle_id = b.v AND time < b.t AND flags = '' "
+        "ORDER BY time DESC LIMIT 1) AS p"
     )
-    return (row[0], row[1].x, row[1].y) if row else None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, [before[v] for v in ids]])
+        return {vehicle_id: (time, lon, lat) for vehicle_id, time, lon, lat in cursor.fetchall()}
 
 
 # --- Writing ---------------------------------------------------------------------------------------
 
 
-def _insert(fixes, accepted: list[int], outcomes, now) -> set[tuple[int, datetime.datetime]]:
-    """Inserts the accepted points in one statement; returns the (vehicle, time) keys it wrote."""
+def _insert(fixes, accepted: list[int], outcomes, now, plan: dict[int, Move]) -> tuple[set, set]:
+    """Inserts the accepted points in one statement; returns the (vehicle, time) keys it wrote and the
+    vehicles whose newest point and dwell it moved on as planned (PostgreSQL only)."""
     if connection.vendor == "postgresql":
-        return _insert_postgresql(fixes, accepted, outcomes, now)
-    return _insert_spatialite(fixes, accepted, outcomes, now)
+        return _insert_postgresql(fixes, accepted, outcomes, now, plan)
+    return _insert_spatialite(fixes, accepted, outcomes, now), set()
 
 
-def _insert_postgresql(fixes, accepted, outcomes, now) -> set:
-    columns = [[], [], [], [], [], [], [], []]
+# One statement: the points (a duplicate is skipped by ON CONFLICT and missing from RETURNING), then
+# each vehicle's newest point and dwell, but only for the vehicles whose planned points were all
+# written (counted from what the insert returned): a vehicle with a duplicate among them is worked
+# out again in Python from what was written.
+INSERT_AND_MOVE_ON = f"""
+WITH ins AS (
+    INSERT INTO {TABLE} (vehicle_id, time, point, speed_kmh, heading, odometer_km, flags, received_at)
+    SELECT v, t, ST_SetSRID(ST_MakePoint(x, y), 4326), s, h, o, f, %s
+    FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
+                %s::float8[], %s::text[]) AS u(v, t, x, y, s, h, o, f)
+    ON CONFLICT DO NOTHING RETURNING vehicle_id, time, flags
+), counted AS (
+    SELECT a.v FROM unnest(%s::bigint[], %s::timestamptz[], %s::int[]) AS a(v, after, n)
+    JOIN ins ON ins.vehicle_id = a.v AND ins.flags = '' AND (a.after IS NULL OR ins.time > a.after)
+    GROUP BY a.v, a.n HAVING count(*) = a.n
+), moved AS (
+    INSERT INTO {{last}} (vehicle_id, time, point, speed_kmh, heading, stop_point, stopped_since)
+    SELECT v, t, ST_SetSRID(ST_MakePoint(x, y), 4326), s, h, ST_SetSRID(ST_MakePoint(sx, sy), 4326), ss
+    FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
+                %s::float8[], %s::float8[], %s::timestamptz[]) AS u(v, t, x, y, s, h, sx, sy, ss)
+    WHERE v IN (SELECT v FROM counted)
+    {{upsert}}
+    RETURNING vehicle_id
+)
+SELECT vehicle_id, time FROM ins UNION ALL SELECT vehicle_id, NULL FROM moved
+"""
+
+
+def _insert_postgresql(fixes, accepted, outcomes, now, plan: dict[int, Move]) -> tuple[set, set]:
+    # Column arrays, one pass: psycopg sends each list as one array parameter.
+    v, t, x, y, s, h, o, fl = [], [], [], [], [], [], [], []
     for i in accepted:
         f = fixes[i]
-        for column, value in zip(
-            columns,
-            (f.vehicle_id, f.time, f.lon, f.lat, f.speed_kmh, f.heading, f.odometer_km, ",".join(outcomes[i].flags)),
-            strict=True,
-        ):
-            column.append(value)
-    sql = (
-        f"INSERT INTO {TABLE} (vehicle_id, time, point, speed_kmh, heading, odometer_km, flags, received_at) "
-        "SELECT v, t, ST_SetSRID(ST_MakePoint(x, y), 4326), s, h, o, f, %s "
-        "FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], "
-        "%s::float8[], %s::text[]) AS u(v, t, x, y, s, h, o, f) "
-        "ON CONFLICT DO NOTHING RETURNING vehicle_id, time"
-    )
-    days = {f.time.astimezone(datetime.UTC).date() for f in (fixes[i] for i in accepted)}
+        v.append(f.vehicle_id)
+        t.append(f.time)
+        x.append(f.lon)
+        y.append(f.lat)
+        s.append(f.speed_kmh)
+        h.append(f.heading)
+        o.append(f.odometer_km)
+        fl.append(",".join(outcomes[i].flags))
+    moves = list(plan.items())
+    counts = [[vehicle_id for vehicle_id, _m in moves], [m.after for _v, m in moves], [m.count for _v, m in moves]]
+    sql = INSERT_AND_MOVE_ON.format(last=LAST, upsert=LAST_UPSERT)
+    params = [now, v, t, x, y, s, h, o, fl, *counts, *_last_columns([m.last_row(v) for v, m in moves])]
+    days = {time.astimezone(datetime.UTC).date() for time in t}
     partitions_ensure(days)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [now, *columns])
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
     except DatabaseError as exc:  # a partition dropped or made elsewhere since this process looked
         if "no partition" not in str(exc):
@@ -210,9 +274,15 @@ def _insert_postgresql(fixes, accepted, outcomes, now) -> set:
         _KNOWN_DAYS.clear()
         partitions_ensure(days)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [now, *columns])
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
-    return {(vehicle_id, time) for vehicle_id, time in rows}
+    written, moved = set(), set()
+    for vehicle_id, time in rows:
+        if time is None:
+            moved.add(vehicle_id)
+        else:
+            written.add((vehicle_id, time))
+    return written, moved
 
 
 def _insert_spatialite(fixes, accepted, outcomes, now) -> set:
@@ -244,19 +314,35 @@ def _insert_spatialite(fixes, accepted, outcomes, now) -> set:
     return written
 
 
-def _move_on(fixes, fresh: list[int], last: dict[int, Last]) -> None:
-    """Advances each vehicle's newest point and its dwell with the points newer than it (a back-filled
-    point is history: it changes neither). Plain tuples and one statement: geometry objects per point
-    and the ORM's upsert cost more than the rest of the ingest (bench positions)."""
+@dataclass
+class Move:
+    """A vehicle's newest point and open dwell after an upload, and the dwells the upload completed
+    or lengthened; ``count`` points newer than ``after`` (its newest point before) went into it."""
+
+    newest: Fix
+    anchor: tuple[float, float]
+    since: datetime.datetime
+    stops: list[tuple]
+    count: int
+    after: datetime.datetime | None
+
+    def last_row(self, vehicle_id: int) -> tuple:
+        return (vehicle_id, self.newest, self.anchor, self.since)
+
+
+def _move_plan(fixes, fresh: list[int], last: dict[int, Last]) -> dict[int, Move]:
+    """Works out each vehicle's newest point and its dwell with the given points newer than it (a
+    back-filled point is history: it changes neither). Plain tuples, no geometry objects per point."""
     by_vehicle: dict[int, list] = {}
     for i in fresh:
         by_vehicle.setdefault(fixes[i].vehicle_id, []).append(fixes[i])
     radius = settings.GROUND_STOP_RADIUS_M
     dwell = datetime.timedelta(minutes=settings.GROUND_STOP_MINUTES)
-    changed = []
+    plan = {}
     for vehicle_id, points in by_vehicle.items():
         points.sort(key=lambda f: f.time)
         state = last.get(vehicle_id)
+        stops = []
         if state is not None:
             points = [f for f in points if f.time > state.time]
             if not points:
@@ -267,15 +353,23 @@ def _move_on(fixes, fresh: list[int], last: dict[int, Last]) -> None:
         for f in points:
             if haversine_m(anchor, (f.lon, f.lat)) > radius:
                 if time - since >= dwell:
-                    _stop_record(vehicle_id, since, time, anchor)
+                    stops.append((since, time, anchor))
                 anchor, since = (f.lon, f.lat), f.time
             time = f.time
         if time - since >= dwell:  # still standing: the dwell so far
-            _stop_record(vehicle_id, since, time, anchor)
-        newest = points[-1]
-        changed.append((vehicle_id, newest, anchor, since))
-    if changed:
-        _last_save(changed)
+            stops.append((since, time, anchor))
+        plan[vehicle_id] = Move(points[-1], anchor, since, stops, len(points), state.time if state else None)
+    return plan
+
+
+def _move_on(fixes, fresh: list[int], last: dict[int, Last]) -> None:
+    """Moves each vehicle's newest point and dwell on with the given points, in its own statement."""
+    plan = _move_plan(fixes, fresh, last)
+    for vehicle_id, move in plan.items():
+        for started, ended, anchor in move.stops:
+            _stop_record(vehicle_id, started, ended, anchor)
+    if plan:
+        _last_save([move.last_row(vehicle_id) for vehicle_id, move in plan.items()])
 
 
 @dataclass
@@ -313,23 +407,34 @@ def _last_locked(vehicle_ids: set[int]) -> dict[int, Last]:
     return found
 
 
+LAST_UPSERT = (
+    "ON CONFLICT (vehicle_id) DO UPDATE SET time = excluded.time, point = excluded.point, "
+    "speed_kmh = excluded.speed_kmh, heading = excluded.heading, stop_point = excluded.stop_point, "
+    "stopped_since = excluded.stopped_since"
+)
+
+
+def _last_columns(changed: list) -> list[list]:
+    columns = [[], [], [], [], [], [], [], [], []]
+    for vehicle_id, f, anchor, since in changed:
+        for column, value in zip(
+            columns,
+            (vehicle_id, f.time, f.lon, f.lat, f.speed_kmh, f.heading, anchor[0], anchor[1], since),
+            strict=True,
+        ):
+            column.append(value)
+    return columns
+
+
 def _last_save(changed: list) -> None:
     if connection.vendor == "postgresql":
-        columns = [[], [], [], [], [], [], [], [], []]
-        for vehicle_id, f, anchor, since in changed:
-            for column, value in zip(
-                columns,
-                (vehicle_id, f.time, f.lon, f.lat, f.speed_kmh, f.heading, anchor[0], anchor[1], since),
-                strict=True,
-            ):
-                column.append(value)
         sql = (
             f"INSERT INTO {LAST} (vehicle_id, time, point, speed_kmh, heading, stop_point, stopped_since) "
             "SELECT v, t, ST_SetSRID(ST_MakePoint(x, y), 4326), s, h, ST_SetSRID(ST_MakePoint(sx, sy), 4326), ss "
             "FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], "
             "%s::float8[], %s::float8[], %s::timestamptz[]) AS u(v, t, x, y, s, h, sx, sy, ss) "
         )
-        params = columns
+        params = _last_columns(changed)
     else:
         ops = connection.ops
         values = ", ".join(["(%s, %s, MakePoint(%s, %s, 4326), %s, %s, MakePoint(%s, %s, 4326), %s)"] * len(changed))
@@ -350,13 +455,8 @@ def _last_save(changed: list) -> None:
                 anchor[1],
                 ops.adapt_datetimefield_value(since),
             ]
-    sql += (
-        "ON CONFLICT (vehicle_id) DO UPDATE SET time = excluded.time, point = excluded.point, "
-        "speed_kmh = excluded.speed_kmh, heading = excluded.heading, stop_point = excluded.stop_point, "
-        "stopped_since = excluded.stopped_since"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql + LAST_UPSERT, params)
 
 
 def _stop_record(vehicle_id: int, started: datetime.datetime, ended: datetime.datetime, anchor: tuple) -> None:

@@ -194,3 +194,31 @@ def test_it_shows_the_live_fleet_with_load_and_trip_progress(city, catalogs):
     assert by_plate[idle.plate]["geometry"] is None and by_plate[idle.plate]["properties"]["load_kg"] == "0"
     assert outsider["features"] == []
     assert {f["properties"]["plate"] for f in regulator["features"]} == {v.plate, idle.plate}
+
+
+def test_it_answers_the_live_fleet_from_the_cache_shared_by_those_who_see_the_same(city, settings):
+    from django.contrib.auth import get_user_model
+
+    from waste.models import MemberRole, Membership
+
+    settings.FLEET_LIVE_CACHE_SECONDS = 60
+    v = truck(city.hauler_org)
+    colleague = get_user_model().objects.create_user("hauler-colleague")
+    Membership.objects.create(user=colleague, organisation=city.hauler_org, role=MemberRole.ADMIN)
+    hauler = client_for(city.hauler)
+    post(hauler, fix(v, ago(minutes=3), *BASE))
+
+    def where(user):
+        answer = client_for(user).get("/api/v1/fleet/live/")
+        assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
+        return {f["properties"]["plate"]: f["geometry"]["coordinates"] for f in answer.json()["features"]}
+
+    before = where(city.hauler)
+    post(hauler, fix(v, ago(minutes=1), east(BASE[0], 400), BASE[1]))
+
+    # The same organisation's member: the answer of a moment ago; another scope: its own, fresh one.
+    assert where(colleague) == before == {v.plate: pytest.approx(list(BASE))}
+    assert where(city.regulator) == {v.plate: pytest.approx([east(BASE[0], 400), BASE[1]])}
+    assert where(city.outsider) == {}
+    settings.FLEET_LIVE_CACHE_SECONDS = 0
+    assert where(colleague) == {v.plate: pytest.approx([east(BASE[0], 400), BASE[1]])}
