@@ -156,3 +156,14 @@ def test_it_takes_a_members_report_and_opens_its_page(city):
     assert done.status_code == 302 and done["Location"] == f"/command/incidents/{incident.pk}/"
     assert incident.organisation == city.regulator_org and incident.reported_by == city.regulator
     assert not incident.public
+
+
+def test_it_offers_a_map_picker_of_the_public_sites_on_both_report_forms(city):
+    # city.transfer receives waste (public directory); city.generation_site is an enterprise's own.
+    for client, url in ((Client(), "/report/"), (logged_in(city.generator), "/command/incidents/new/")):
+        html = client.get(url).content.decode()
+
+        assert 'data-point-picker data-lon="id_lon" data-lat="id_lat"' in html, url
+        assert "web/picker.js" in html and "maplibre-gl-csp.js" in html
+        assert city.transfer.name in html and city.generation_site.name not in html
+        assert 'name="lon"' in html and 'name="lat"' in html  # typing stays the fallback

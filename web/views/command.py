@@ -33,9 +33,10 @@ from waste.geo import WGS84
 from waste.models import AlertStatus, Role, Site, SiteKind
 from waste.scoping import visible_to
 from waste.selectors.alerts import alert_list
+from waste.selectors.sites import site_receiving_list
 from web.acting import acting_organisation, role_required
 from web.forms.command import DispatchForm, IncidentForm, NoteForm, PublicReportForm
-from web.maps import feature, layer, map_config
+from web.maps import SITE_KIND_COLOURS, feature, layer, map_config
 
 COMMAND_ROLES = (Role.REGULATOR, Role.HAULER)
 REFRESH_SECONDS = 5
@@ -355,6 +356,27 @@ def _report(request, form, *, user, organisation):
         return None
 
 
+def picker_map_config() -> dict:
+    """The point picker's map: no tiles are reachable, so the city's public sites (the receiving
+    sites' directory, public like the manifest API's) are what the reporter finds the place by."""
+    kinds = dict(SiteKind.choices)
+    sites = [
+        feature(s.location, title=s.name, kind=s.kind, kind_label=str(kinds.get(s.kind, s.kind)))
+        for s in site_receiving_list()[:2000]
+    ]
+    return map_config(
+        layer(
+            "sites",
+            "point",
+            sites,
+            color_property="kind",
+            colors=SITE_KIND_COLOURS,
+            popup_fields=[("kind_label", _("Kind"))],
+            legend=[(kinds[k], c) for k, c in SITE_KIND_COLOURS.items() if k in kinds and k != SiteKind.GENERATION],
+        )
+    )
+
+
 @role_required(Role.REGULATOR, Role.HAULER, Role.GENERATOR, Role.SITE_OPERATOR, Role.RECYCLER)
 def incident_new(request):
     form = IncidentForm(request.POST or None, request.FILES or None)
@@ -369,7 +391,7 @@ def incident_new(request):
     return render(
         request,
         "web/command/incident_new.html",
-        {"title": _("Report an incident"), "form": form},
+        {"title": _("Report an incident"), "form": form, "picker_map": picker_map_config()},
         status=400 if form.errors else 200,
     )
 
@@ -410,7 +432,7 @@ def public_report(request):
     return render(
         request,
         "web/command/report.html",
-        {"title": _("Report illegal dumping or a spill"), "form": form},
+        {"title": _("Report illegal dumping or a spill"), "form": form, "picker_map": picker_map_config()},
         status=400 if form.errors else 200,
     )
 
