@@ -64,6 +64,7 @@ document.getElementById("sign-out").addEventListener("click", async () => {
     // offline or already revoked: forgetting it here is enough to sign this phone out
   }
   await tokenClear();
+  document.dispatchEvent(new CustomEvent("signed-out")); // track.js stops sharing the position at once
   toLogin();
 });
 

@@ -170,8 +170,9 @@ function startWatch() {
       keep(position);
     },
     (error) => {
-      state = error.code === error.PERMISSION_DENIED ? "denied" : state === "on" ? "on" : "unavailable";
-      if (state === "denied") stopWatch("denied");
+      if (error.code === error.PERMISSION_DENIED) stopWatch("denied");
+      else if (error.code === error.POSITION_UNAVAILABLE) state = "unavailable"; // "on" again with the next fix
+      // A timeout only means no new fix yet (a truck standing still): sharing stays on.
       render();
     },
     { enableHighAccuracy: true, maximumAge: 5000, timeout: 60000 },
@@ -235,6 +236,11 @@ async function start() {
   syncPositions();
   window.addEventListener("online", () => syncPositions());
   document.addEventListener("round-changed", () => refreshTrip());
+  document.addEventListener("signed-out", () => {
+    trip = null;
+    stopWatch();
+    render();
+  });
   setInterval(async () => {
     ticks += 1;
     if (ticks % TRIP_EVERY_TICKS === 0) await refreshTrip();
