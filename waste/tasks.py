@@ -5,21 +5,24 @@ claims its work with a compare-and-set or does nothing new the second time."""
 from celery import shared_task
 from celery.signals import worker_ready
 
+from waste.services.jobs import periodic_run
 from waste.services.ledger import ledger_seal
 
 
 @shared_task
-def ledger_seal_task() -> int:
-    """Seals the ledger (a no-op when nothing was appended since the last checkpoint)."""
-    return ledger_seal().pk
+def ledger_seal_task() -> int | None:
+    """Seals the ledger (a no-op when nothing was appended since the last checkpoint); one seal at a
+    time under the periodic lease (None: another run holds it)."""
+    return periodic_run(name="ledger-seal", run=lambda: ledger_seal().pk)
 
 
 @shared_task
-def alerts_scan_task() -> dict:
-    """Runs every early-warning rule; each alert is raised at most once per cause."""
+def alerts_scan_task() -> dict | None:
+    """Runs every early-warning rule, one scan at a time (the periodic lease); each alert is raised
+    at most once per cause."""
     from waste.alerts.services import alerts_scan
 
-    return alerts_scan()
+    return periodic_run(name="alerts-scan", run=alerts_scan)
 
 
 @shared_task(bind=True, max_retries=None)
@@ -43,16 +46,19 @@ def export_run_task(job_id: str) -> str | None:
 
 
 @shared_task
-def outbox_send_task() -> int:
+def outbox_send_task() -> int | None:
     """The periodic sender: whatever the outbox still holds goes to the broker now that it answers."""
     from waste.services.jobs import outbox_prune, outbox_send
 
-    outbox_prune()
-    return outbox_send()
+    def send() -> int:
+        outbox_prune()
+        return outbox_send()
+
+    return periodic_run(name="outbox-send", run=send)
 
 
 @shared_task
-def jobs_sweep_task() -> dict:
+def jobs_sweep_task() -> dict | None:
     """Exports left running past their lease (their worker died) are queued again; webhook
     deliveries whose retry never came are sent again."""
     from waste.alerts.notify import webhook_deliveries_sweep
@@ -60,7 +66,10 @@ def jobs_sweep_task() -> dict:
     from waste.services.exports import EXPORT_TASK
     from waste.services.jobs import jobs_sweep
 
-    return {**jobs_sweep(model=ExportJob, task=EXPORT_TASK), "webhooks": webhook_deliveries_sweep()}
+    def sweep() -> dict:
+        return {**jobs_sweep(model=ExportJob, task=EXPORT_TASK), "webhooks": webhook_deliveries_sweep()}
+
+    return periodic_run(name="jobs-sweep", run=sweep)
 
 
 @worker_ready.connect

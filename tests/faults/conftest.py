@@ -1,4 +1,5 @@
-"""Real processes for the fault tests: a private Redis, Celery worker and beat, a gunicorn web server.
+"""Real processes for the fault tests: a private Redis (or the embedded SQLite broker), Celery worker
+and beat, a gunicorn web server.
 
 Each fault test starts its OWN broker (and, for the restart test, its own PostgreSQL cluster) on a free
 port, so that stopping them never touches the services other tests share. Every process is started
@@ -114,6 +115,14 @@ class Processes:
 
     def redis_stop(self) -> None:
         self.kill("redis", signal.SIGKILL)
+
+    def sqlite_broker(self) -> str:
+        """The embedded default's broker (what `make run` uses): kombu's SQLAlchemy transport over a
+        private SQLite file. It never gives back a message whose worker died unacknowledged; the
+        sweep does (a running job past its lease, a queued job whose message was lost)."""
+        url = f"sqla+sqlite:///{self.tmp / 'celery-broker.sqlite3'}"
+        self.env["CELERY_BROKER_URL"] = url
+        return url
 
     # --- Celery ------------------------------------------------------------------------------------
 

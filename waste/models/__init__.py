@@ -14,7 +14,7 @@ from .compliance import (
 )
 from .devices import Device
 from .idempotency import IdempotencyRecord
-from .jobs import OutboxMessage
+from .jobs import OutboxMessage, PeriodicLease
 from .ledger import EventType, LedgerCheckpoint, LedgerEntry, LedgerFrontier, LedgerHead
 from .manifests import Manifest, ManifestCarrier, ManifestLine, ManifestSerial, ManifestStatus
 from .parties import IdScheme, Jurisdiction, MemberRole, Membership, Organisation, Role
@@ -42,6 +42,7 @@ __all__ = [
     "IdScheme",
     "IdempotencyRecord",
     "OutboxMessage",
+    "PeriodicLease",
     "Jurisdiction",
     "LedgerCheckpoint",
     "LedgerEntry",

@@ -25,3 +25,19 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)} ({'sent' if self.sent_at else 'pending'})"
+
+
+class PeriodicLease(models.Model):
+    """Who runs a periodic task (alert scan, ledger sealing, the sweeps) right now: one row per task,
+    held until ``leased_until`` and renewed while the run works. A second worker (two beats, a tick
+    that overlaps a long run) finds it held and skips its tick; a run whose worker died lets its lease
+    pass, and the next tick takes it."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (held by {self.holder or 'nobody'} until {self.leased_until})"

@@ -13,6 +13,12 @@ Leases. A job row (export, route plan) is claimed queued → running with ``atte
 only while that attempt still holds the row. ``jobs_sweep`` puts a row left running past its lease
 (its worker died) back in the queue, through the outbox, or fails it after JOB_MAX_ATTEMPTS, and
 sends again a row left queued JOB_QUEUED_RESEND_SECONDS after its message was sent (the message was lost).
+
+Periodic tasks (alert scans, sealing, the sweeps, the sender) run under a lease of their own, one row
+per task name in ``PeriodicLease`` (``periodic_run``): at most one run at a time, whatever the number
+of workers and beats, and a run whose worker died is taken by the next tick once its lease has passed.
+A row with a compare-and-set rather than an advisory lock: the same code on PostgreSQL and SQLite,
+and a lease that outlives a dropped connection no longer than JOB_LEASE_SECONDS.
 """
 
 from __future__ import annotations
@@ -20,17 +26,21 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from waste.models import OutboxMessage
+from waste.models import OutboxMessage, PeriodicLease
 
 log = logging.getLogger(__name__)
 
 RUNNING, QUEUED, FAILED = "running", "queued", "failed"
+T = TypeVar("T")
 
 
 # --- Outbox ----------------------------------------------------------------------------------------
@@ -101,17 +111,15 @@ def job_holding(model, pk, attempt: int):
     return model.objects.filter(pk=pk, status=RUNNING, attempt=attempt)
 
 
-class JobLease:
-    """Renews a running job's lease while the job works: ``renew(**progress)`` from the job's own
-    thread, and a heartbeat thread for phases that report nothing (sealing, COPY, the solver)."""
+class _Heartbeat:
+    """Renews a lease from a thread while the work goes on, every third of a lease."""
 
-    def __init__(self, model, pk, attempt: int) -> None:
-        self.model, self.pk, self.attempt = model, pk, attempt
+    def __init__(self, name: str) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{pk}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=name, daemon=True)
 
     def renew(self, **fields) -> bool:
-        return job_holding(self.model, self.pk, self.attempt).update(leased_until=lease_end(), **fields) == 1
+        raise NotImplementedError
 
     def _beat(self) -> None:
         try:
@@ -119,17 +127,80 @@ class JobLease:
                 try:
                     self.renew()
                 except Exception:  # a busy database: the next beat tries again, well within the lease
-                    log.warning("lease of %s %s not renewed", self.model.__name__, self.pk, exc_info=True)
+                    log.warning("%s not renewed", self._thread.name, exc_info=True)
         finally:
             connection.close()  # this thread's own connection
 
-    def __enter__(self) -> JobLease:
+    def __enter__(self):
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+class JobLease(_Heartbeat):
+    """Renews a running job's lease while the job works: ``renew(**progress)`` from the job's own
+    thread, and a heartbeat thread for phases that report nothing (sealing, COPY, the solver)."""
+
+    def __init__(self, model, pk, attempt: int) -> None:
+        super().__init__(f"lease of {model.__name__} {pk}")
+        self.model, self.pk, self.attempt = model, pk, attempt
+
+    def renew(self, **fields) -> bool:
+        return job_holding(self.model, self.pk, self.attempt).update(leased_until=lease_end(), **fields) == 1
+
+
+# --- Periodic tasks: one run at a time ---------------------------------------------------------------
+
+
+def periodic_lease_take(*, name: str, holder: str, now: datetime.datetime | None = None) -> bool:
+    """Takes the lease of periodic task ``name`` if nobody holds it (or its holder's lease has passed:
+    that run's worker died). A compare-and-set on one row, the same on PostgreSQL and SQLite."""
+    now = now or timezone.now()
+    PeriodicLease.objects.bulk_create([PeriodicLease(name=name)], ignore_conflicts=True)
+    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    return (
+        PeriodicLease.objects.filter(free, name=name).update(
+            holder=holder, leased_until=lease_end(), started_at=now, finished_at=None
+        )
+        == 1
+    )
+
+
+def periodic_lease_release(*, name: str, holder: str) -> bool:
+    """Gives the lease back (only the holder can: a run that lost it leaves the new holder alone)."""
+    return (
+        PeriodicLease.objects.filter(name=name, holder=holder).update(
+            holder="", leased_until=None, finished_at=timezone.now()
+        )
+        == 1
+    )
+
+
+class PeriodicHeartbeat(_Heartbeat):
+    def __init__(self, name: str, holder: str) -> None:
+        super().__init__(f"lease of periodic {name}")
+        self.name, self.holder = name, holder
+
+    def renew(self, **_fields) -> bool:
+        return PeriodicLease.objects.filter(name=self.name, holder=self.holder).update(leased_until=lease_end()) == 1
+
+
+def periodic_run(*, name: str, run: Callable[[], T]) -> T | None:
+    """Runs ``run`` under the lease of periodic task ``name``; None, without running it, while
+    another run holds the lease. The lease is renewed while it runs and given back when it ends;
+    if its worker dies, the lease passes after JOB_LEASE_SECONDS and the next beat tick runs it."""
+    holder = uuid.uuid4().hex
+    if not periodic_lease_take(name=name, holder=holder):
+        log.info("periodic %s: another run holds the lease, this tick skips", name)
+        return None
+    try:
+        with PeriodicHeartbeat(name, holder):
+            return run()
+    finally:
+        periodic_lease_release(name=name, holder=holder)
 
 
 def jobs_sweep(*, model, task: str, now: datetime.datetime | None = None) -> dict[str, int]:
