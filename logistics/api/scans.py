@@ -6,14 +6,18 @@ wrapper, and renders; the service applies the scan in one transaction.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from logistics.services.scans import MAX_BULK, Scan, scan_record, scans_record
@@ -143,9 +147,12 @@ class ScanApi(APIView):
         return Response(body, status=status)
 
 
+class BulkItemInput(ScanInput):
+    idempotency_key = serializers.CharField(max_length=MAX_KEY_LENGTH)
+
+
 class BulkScanApi(APIView):
-    class ItemSerializer(ScanInput):
-        idempotency_key = serializers.CharField(max_length=MAX_KEY_LENGTH)
+    ItemSerializer = BulkItemInput
 
     class InputSerializer(serializers.Serializer):
         scans = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BULK)
@@ -158,19 +165,22 @@ class BulkScanApi(APIView):
         results: list[dict | None] = [None] * len(items)
         valid: list[tuple[int, Scan]] = []
         keyed: list[Keyed] = []
-        # One serializer validates every item: DRF deep-copies a serializer's fields for each instance,
-        # which cost more than the validation itself a thousand times over.
+        # One serializer, and only for the items the fast pass does not take: DRF deep-copies a
+        # serializer's fields per instance and runs every field's validators per item, which cost
+        # more than the rest of a bulk upload's work.
         item = self.ItemSerializer()
         for index, raw in enumerate(items):
-            try:
-                values = item.run_validation(raw)
-            except serializers.ValidationError as exc:
-                results[index] = {
-                    "index": index,
-                    "status": "rejected",
-                    "error": {"code": "invalid", "message": _("Invalid scan."), "fields": flatten(exc.detail)},
-                }
-                continue
+            values = bulk_item_fast(raw)
+            if values is None:
+                try:
+                    values = item.run_validation(raw)
+                except serializers.ValidationError as exc:
+                    results[index] = {
+                        "index": index,
+                        "status": "rejected",
+                        "error": {"code": "invalid", "message": _("Invalid scan."), "fields": flatten(exc.detail)},
+                    }
+                    continue
             valid.append((index, scan_of(values)))
             keyed.append(Keyed(key=values["idempotency_key"], body=_without_key(raw)))
 
@@ -196,6 +206,83 @@ class BulkScanApi(APIView):
                 }
         summary = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "duplicate", "rejected")}
         return Response({"summary": summary, "results": results})
+
+
+# The fast pass over a bulk item. Written by hand (a comment owed by the house rules): it accepts
+# only what BulkItemInput would accept unchanged, with the same values out, and answers None for
+# anything else, which the serializer then validates, so that every refusal still comes from DRF,
+# names its field and speaks the user's language. A well-formed item costs a tenth of the serializer.
+_FIELDS = BulkItemInput().fields
+_TEXT = {name: _FIELDS[name].max_length for name in ("code", "qr", "device_id", "reason", "idempotency_key")}
+_MAY_BE_BLANK = {name for name in _TEXT if _FIELDS[name].allow_blank}
+_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")  # DRF's null and surrogate validators refuse these
+_ACTIONS = _FIELDS["action"].choice_strings_to_values
+_IDS = ("site", "organisation")
+_ISO_ONLY = list(getattr(_FIELDS["scanned_at"], "input_formats", None) or api_settings.DATETIME_INPUT_FORMATS) == [
+    ISO_8601
+]
+
+
+def bulk_item_fast(raw) -> dict | None:
+    """BulkItemInput's validated values for a well-formed item, or None: let the serializer decide."""
+    if type(raw) is not dict or "action" not in raw or "scanned_at" not in raw or "idempotency_key" not in raw:
+        return None
+    values = {"device_id": "", "reason": ""}
+    for name, value in raw.items():
+        if name in _TEXT:
+            if (
+                type(value) is not str
+                or len(value) > _TEXT[name]
+                or value != value.strip()
+                or (not value and name not in _MAY_BE_BLANK)
+                or _UNSAFE_TEXT.search(value)
+            ):
+                return None
+            values[name] = value
+        elif name == "action":
+            if type(value) is not str or value not in _ACTIONS:
+                return None
+            values[name] = _ACTIONS[value]
+        elif name in _IDS:
+            if type(value) is not int or value < 1:
+                return None
+            values[name] = value
+        elif name == "location":
+            if type(value) is not dict or len(value) != 2 or "type" not in value or "coordinates" not in value:
+                return None
+            values[name] = _FIELDS["location"]._plain_point(value)
+            if values[name] is None:
+                return None
+        elif name == "scanned_at":
+            values[name] = _when(value)
+            if values[name] is None:
+                return None
+        elif name == "weight_kg":
+            try:
+                values[name] = _FIELDS["weight_kg"].run_validation(value)
+            except serializers.ValidationError:
+                return None
+        # Other keys: ignored, as the serializer ignores them.
+    if bool(values.get("code")) == bool(values.get("qr")):
+        return None
+    if values.get("qr"):
+        try:
+            values["code"] = code_from_qr(values["qr"])
+        except serializers.ValidationError:
+            return None
+    return values
+
+
+def _when(value) -> datetime | None:
+    """As DRF's DateTimeField reads an ISO 8601 string (Django's parse_datetime, then the current
+    time zone), or None."""
+    if not _ISO_ONLY or type(value) is not str:
+        return None
+    try:
+        parsed = parse_datetime(value)
+        return None if parsed is None else _FIELDS["scanned_at"].enforce_timezone(parsed)
+    except (ValueError, TypeError, serializers.ValidationError):
+        return None
 
 
 def _without_key(raw: dict) -> dict:

@@ -36,12 +36,11 @@ def user_acting_orgs(user) -> set[int] | None:
 def act_context(*, user, batches: list[Batch], needs_lines: list[int], site_ids: set[int], org_ids: set[int]):
     """The context for acts on ``batches`` (locked by the caller, current sites selected with them)."""
     lines = open_manifest_lines(needs_lines) if needs_lines else {}
-    # The sites a batch can be at came with the batch and its manifest; only other named sites are read.
-    sites = {b.current_site_id: b.current_site for b in batches if b.current_site_id is not None}
-    sites |= {line.manifest.to_site_id: line.manifest.to_site for line in lines.values()}
-    named = site_ids - set(sites)
-    if named:
-        sites |= Site.objects.only("id", "name", "location", "organisation_id").in_bulk(named)
+    # The sites the batches are at, their destinations and the named sites: one statement, one row
+    # (and one parsed geometry) per site, however many batches share it.
+    wanted = site_ids | {b.current_site_id for b in batches if b.current_site_id is not None}
+    wanted |= {line.manifest.to_site_id for line in lines.values()}
+    sites = Site.objects.only("id", "name", "location", "organisation_id").in_bulk(wanted) if wanted else {}
     orgs = user_acting_orgs(user)
     # Members are checked against their memberships; only a superuser may name any organisation.
     known = set(Organisation.objects.filter(pk__in=org_ids).values_list("pk", flat=True)) if orgs is None else orgs

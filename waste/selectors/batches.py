@@ -34,13 +34,10 @@ def batch_get(code: str, *, field: str = "code", lock: bool = False) -> Batch:
 
 def batches_locked(codes: list[str]) -> dict[str, Batch]:
     """The batches with these (canonical) codes, locked in one statement in primary-key order, so
-    that any two writers locking overlapping sets wait for each other instead of deadlocking."""
-    rows = (
-        Batch.objects.select_for_update(of=("self",))
-        .select_related("current_site")
-        .filter(code__in=set(codes))
-        .order_by("pk")
-    )
+    that any two writers locking overlapping sets wait for each other instead of deadlocking. Their
+    sites are not joined: a thousand batches at one depot would build and parse its geometry a
+    thousand times (waste.selectors.acts reads each site once)."""
+    rows = Batch.objects.select_for_update(of=("self",)).filter(code__in=set(codes)).order_by("pk")
     return {b.code: b for b in rows}
 
 
@@ -50,10 +47,13 @@ def active_manifest_line(batch: Batch, *, drafts: bool = False) -> ManifestLine 
 
 
 def open_manifest_lines(batch_ids: list[int], *, drafts: bool = True) -> dict[int, ManifestLine]:
-    """Each batch's line on its open (current-version) manifest, with the manifest, its sites and
-    its carriers in order (``line.manifest.carrier_rows``): two statements for any number of batches."""
+    """Each batch's line on its open (current-version) manifest, with the manifest (one object per
+    manifest) and its carriers in order (``line.manifest.carrier_rows``): two statements for any
+    number of batches."""
+    # Destination sites are not joined: one geometry per line otherwise (waste.selectors.acts reads
+    # each site once).
     lines = (
-        ManifestLine.objects.select_related("manifest", "manifest__to_site")
+        ManifestLine.objects.select_related("manifest")
         .filter(
             batch_id__in=batch_ids,
             manifest__status__in=OPEN_MANIFEST if drafts else ACTIVE_MANIFEST,

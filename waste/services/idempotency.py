@@ -12,7 +12,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from waste.errors import AppError, Conflict
@@ -132,19 +133,15 @@ def _many(user, scope: str, items: list[Keyed], handler) -> list[Answer]:
             except AppError as exc:
                 answers[index] = Answer(status=exc.status, body={}, error=exc)
             stored.add(record.key)
-    records = [
-        IdempotencyRecord(
-            user=user,
-            scope=scope,
-            key=items[i].key,
-            request_hash=items[i].fingerprint,
-            status_code=answers[i].status,
-            response=answers[i].body,
-        )
-        for key, i in first.items()
-        if answers[i].status < 300 and key not in stored
-    ]
-    IdempotencyRecord.objects.bulk_create(records, batch_size=1000)
+    _records_insert(
+        user,
+        scope,
+        [
+            (items[i].key, items[i].fingerprint, answers[i].status, answers[i].body)
+            for key, i in first.items()
+            if answers[i].status < 300 and key not in stored
+        ],
+    )
     for index in later:
         item = items[index]
         record = known.get(item.key)
@@ -164,6 +161,31 @@ def _many(user, scope: str, items: list[Keyed], handler) -> list[Answer]:
         except AppError as exc:
             answers[index] = Answer(status=exc.status, body={}, error=exc)
     return answers
+
+
+def _records_insert(user, scope: str, rows: list[tuple[str, str, int, dict]]) -> None:
+    """Stores the answers, (key, request hash, status, body) each. On PostgreSQL one raw INSERT with one
+    array per column, whatever the number of rows: bulk_create builds a model instance and binds six
+    placeholders per record, which cost a bulk upload more CPU than the database spends storing them."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        IdempotencyRecord.objects.bulk_create(
+            [
+                IdempotencyRecord(user=user, scope=scope, key=k, request_hash=h, status_code=s, response=b)
+                for k, h, s, b in rows
+            ],
+            batch_size=1000,
+        )
+        return
+    keys, hashes, statuses, bodies = (list(column) for column in zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO waste_idempotencyrecord (user_id, scope, key, request_hash, status_code, response, created_at)"
+            " SELECT %s, %s, v.key, v.hash, v.status, v.body::jsonb, %s"
+            " FROM unnest(%s::text[], %s::text[], %s::smallint[], %s::text[]) AS v(key, hash, status, body)",
+            [user.pk, scope, timezone.now(), keys, hashes, statuses, [json.dumps(b) for b in bodies]],
+        )
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str):
