@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite, twice: on a project-local PostgreSQL 15 + PostGIS + pgRouting cluster, then
-# on SpatiaLite (-m "not postgis"). Both passes use a project-local Redis for the Celery broker.
+# on SpatiaLite (-m "not postgis"; tests marked `embedded` run only there). Both passes use a project-local Redis for the Celery broker.
 # Arguments go to pytest. Services already running (another run, a developer) are reused and
 # left running; those this run starts are stopped at the end unless KEEP_SERVICES=1.
 # `scripts/test.sh stop` only stops them.
@@ -169,7 +169,7 @@ run_pass postgis \
   DATABASE_OWNER_URL="postgis://zerowaste_owner:zerowaste_owner@127.0.0.1:$pg_port/zerowaste" \
   CELERY_BROKER_URL="redis://127.0.0.1:$redis_port/0" \
   REDIS_URL="redis://127.0.0.1:$redis_port/1" \
-  -- "${user_args[@]}"
+  -- -m "not embedded" "${user_args[@]}"
 run_pass spatialite \
   DATABASE_URL="spatialite:///$repo/var/test-spatialite.sqlite3" \
   CELERY_BROKER_URL="redis://127.0.0.1:$redis_port/2" \

@@ -16,7 +16,8 @@ from django.conf import settings
 
 from tests.faults.conftest import free_port, wait_until
 
-pytestmark = pytest.mark.celery
+# It ignores the pass's database (run.sh is the embedded default), so one pass is enough.
+pytestmark = [pytest.mark.celery, pytest.mark.embedded]
 
 
 def processes_of(var: Path) -> dict[int, str]:
