@@ -253,3 +253,17 @@ def sql_features(user, now):
     from logistics.selectors import fleet_live_sql
 
     return json.loads(fleet_live_sql(user=user, now=now))["features"]
+
+
+@pytest.mark.postgis
+def test_it_keeps_each_vehicles_newest_point_in_a_table_rewritten_without_index_writes(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'logistics_vehiclelastposition'")
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'logistics_vehiclelastposition'")
+        options = cursor.fetchone()[0]
+
+    assert len(indexes) == 1 and "(vehicle_id)" in indexes[0], indexes  # the primary key only
+    assert options == ["fillfactor=50"]
