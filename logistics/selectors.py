@@ -492,9 +492,10 @@ def _iso(column: str) -> str:
     """A timestamp as Python's isoformat() writes it in UTC (microseconds only when there are any, six
     digits), so both paths of the live fleet answer the same text."""
     utc = f"({column} AT TIME ZONE 'UTC')"
+    micro = f"(extract(microseconds FROM {utc})::int %% 1000000)"
     return (
         f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        f"CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE '.' || to_char({utc}, 'US') END || '+00:00' END"
+        f"CASE WHEN {micro} = 0 THEN '' ELSE '.' || lpad({micro}::text, 6, '0') END || '+00:00' END"
     )
 
 
@@ -571,28 +572,29 @@ aboard AS (
     WHERE CASE WHEN s.code IS NOT NULL THEN s.status = %s AND s.carrier = s.org
                ELSE s.asked IS NOT NULL
                     AND EXISTS (SELECT 1 FROM unloads u WHERE u.trip = s.trip AND u.seq > s.seq) END
-), loads AS (
+), loads AS MATERIALIZED (
     SELECT vehicle, sum(kg) AS kg, json_agg(code) FILTER (WHERE code IS NOT NULL) AS batches
     FROM aboard GROUP BY vehicle
-), mans AS (
+), mans AS MATERIALIZED (
     SELECT a.vehicle, json_agg(DISTINCT l.number) AS manifests
     FROM aboard a JOIN lines l ON l.code = a.code GROUP BY a.vehicle
 ), newest AS (
     SELECT DISTINCT ON (vehicle) id, vehicle FROM trips ORDER BY vehicle, id DESC
 ), ts AS (
     SELECT * FROM allstops WHERE trip IN (SELECT id FROM newest)
-), progress AS (
+), nxt AS MATERIALIZED (
+    SELECT DISTINCT ON (trip) * FROM ts WHERE status = %s ORDER BY trip, seq
+), progress AS MATERIALIZED (
     SELECT n.vehicle, json_build_object(
         'trip', n.id,
         'stops_done', count(ts.trip) - count(ts.trip) FILTER (WHERE ts.status = %s),
         'stops_total', count(ts.trip),
-        'next_stop', (
-            SELECT json_build_object('sequence', x.seq, 'kind', x.kind,
-                                     'site', json_build_object('id', x.site, 'name', x.site_name),
-                                     'eta', {iso_eta})
-            FROM ts x WHERE x.trip = n.id AND x.status = %s ORDER BY x.seq LIMIT 1)
+        'next_stop', CASE WHEN x.trip IS NULL THEN NULL ELSE json_build_object(
+            'sequence', x.seq, 'kind', x.kind, 'site', json_build_object('id', x.site, 'name', x.site_name),
+            'eta', {iso_eta}) END
     ) AS trip
-    FROM newest n LEFT JOIN ts ON ts.trip = n.id GROUP BY n.vehicle, n.id
+    FROM newest n LEFT JOIN ts ON ts.trip = n.id LEFT JOIN nxt x ON x.trip = n.id
+    GROUP BY n.vehicle, n.id, x.trip, x.seq, x.kind, x.site, x.site_name, x.eta
 )
 SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
     'type', 'Feature',

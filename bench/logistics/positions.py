@@ -332,6 +332,9 @@ def _history(db, name, fleet, start, end, every: int) -> int:
             [list(fleet)],
         )
         conn.commit()
+        # As autovacuum would after loading a month: the planner's statistics of the new tables.
+        cursor.execute("ANALYZE")
+        conn.commit()
     return steps * len(fleet)
 
 
