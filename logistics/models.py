@@ -297,11 +297,15 @@ class VehicleLastPosition(models.Model):
     vehicle however long the history is; also the open dwell (anchor point and since when)."""
 
     vehicle = models.OneToOneField(Vehicle, primary_key=True, on_delete=models.CASCADE, related_name="last_position")
+    # No spatial indexes: these rows are read by vehicle and rewritten on every upload; an index on a
+    # point that moves made each upsert write index entries no query uses (the nearest-vehicle search
+    # orders a few candidates by COALESCE(point, depot), which no index serves), and kept updates off
+    # PostgreSQL's HOT path (``bench positions``).
     time = models.DateTimeField()
-    point = models.PointField(srid=4326)
+    point = models.PointField(srid=4326, spatial_index=False)
     speed_kmh = models.FloatField(null=True, blank=True)
     heading = models.FloatField(null=True, blank=True)
-    stop_point = models.PointField(srid=4326)
+    stop_point = models.PointField(srid=4326, spatial_index=False)
     stopped_since = models.DateTimeField()
 
     SCOPE = {"orgs": ("vehicle__organisation",), "geo": ("vehicle__depot__location",), "districts": ()}

@@ -17,9 +17,9 @@ def test_it_measures_position_ingest_beside_copy_and_the_live_fleet(bench, tmp_p
     assert report["vehicles"] == 20 and report["history_points"] > 20 * 40
     assert report["ingest"]["points"] == 1500 and report["copy"]["rows"] == 1500
     assert report["ingest"]["per_s"] > 0 and report["copy"]["per_s"] > 0
-    assert report["live"]["trucks"] == 20 and report["live"]["p95_ms"] > 0
+    assert report["live"]["trucks"] == 20 and report["live"]["p95_ms"] > 0 and report["live"]["cached_p95_ms"] > 0
     assert [t["figure"] for t in report["targets"]] == [
         "bulk ingest (points committed/s)",
         "live fleet p95 (20 trucks)",
     ]
-    assert "NOT DURABLE" in out and "COPY into the same table" in out
+    assert "NOT DURABLE" in out and "COPY into the same table" in out and "as served (cached" in out

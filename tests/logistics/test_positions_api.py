@@ -222,3 +222,48 @@ def test_it_answers_the_live_fleet_from_the_cache_shared_by_those_who_see_the_sa
     assert where(city.outsider) == {}
     settings.FLEET_LIVE_CACHE_SECONDS = 0
     assert where(colleague) == {v.plate: pytest.approx([east(BASE[0], 400), BASE[1]])}
+
+
+@pytest.mark.postgis
+def test_it_renders_the_live_fleet_in_the_database_as_python_would(city, catalogs):
+    import json
+
+    from logistics.selectors import fleet_live_collection, fleet_live_sql
+
+    v = truck(city.hauler_org)
+    idle = vehicle(city.hauler_org, v.depot, "津A·T0002")
+    code = load_truck(city, v, quantity="480.000")
+    # Microseconds with a trailing zero: PostgreSQL would drop it, Python's isoformat keeps six digits.
+    at = ago(minutes=2).replace(microsecond=123400)
+    post(client_for(city.hauler), fix(v, at, east(BASE[0], 300), BASE[1], speed=40, heading=90))
+    now = timezone.now()
+
+    for user in (city.hauler, city.regulator, city.outsider):
+        in_database = json.loads(fleet_live_sql(user=user, now=now))
+        in_python = json.loads(json.dumps(fleet_live_collection(user=user, now=now)))
+        assert in_database == in_python, user
+    by_plate = {f["properties"]["plate"]: f["properties"] for f in sql_features(city.hauler, now)}
+    assert by_plate[v.plate]["batches"] == [code] and by_plate[v.plate]["trip"]["next_stop"]["kind"] == "unload"
+    assert by_plate[idle.plate]["trip"] is None and by_plate[idle.plate]["load_kg"] == "0"
+
+
+def sql_features(user, now):
+    import json
+
+    from logistics.selectors import fleet_live_sql
+
+    return json.loads(fleet_live_sql(user=user, now=now))["features"]
+
+
+@pytest.mark.postgis
+def test_it_keeps_each_vehicles_newest_point_in_a_table_rewritten_without_index_writes(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'logistics_vehiclelastposition'")
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'logistics_vehiclelastposition'")
+        options = cursor.fetchone()[0]
+
+    assert len(indexes) == 1 and "(vehicle_id)" in indexes[0], indexes  # the primary key only
+    assert options == ["fillfactor=50"]
