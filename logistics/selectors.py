@@ -242,13 +242,14 @@ class Load:
     manifests: list[str] = field(default_factory=list)
 
 
-def vehicle_loads(*, vehicle_ids) -> dict[int, Load]:
-    """Load on board per vehicle (vehicles carrying nothing are absent). Plain rows, no model objects:
-    the live fleet asks this for every vehicle of a city."""
+def _load_stops(vehicle_ids):
+    """The done pickup stops of the vehicles' trips of the last LOAD_DAYS days, as the rows a load is
+    counted from: (trip, sequence, vehicle, organisation, asked kg, batch code, status, carrier,
+    weighed kg, batch kg). ``vehicle_ids`` may be a list or a subquery (the live fleet's one statement)."""
     # A trip closes once its last pickup is done, before it unloads: so trips of the last days in any
     # state, and what is still in transit in the carrier's custody.
     recent = timezone.localdate() - datetime.timedelta(days=LOAD_DAYS)
-    stops = list(
+    return (
         TripStop.objects.filter(
             trip__vehicle_id__in=vehicle_ids, trip__date__gte=recent, kind=StopKind.PICKUP, status=StopStatus.DONE
         )
@@ -266,6 +267,12 @@ def vehicle_loads(*, vehicle_ids) -> dict[int, Load]:
             "pickup__batch__quantity_kg",
         )
     )
+
+
+def vehicle_loads(*, vehicle_ids) -> dict[int, Load]:
+    """Load on board per vehicle (vehicles carrying nothing are absent). Plain rows, no model objects:
+    the live fleet asks this for every vehicle of a city."""
+    stops = list(_load_stops(vehicle_ids))
     if not stops:
         return {}
     unloads: dict[int, list[int]] = {}
@@ -548,25 +555,7 @@ def fleet_live_sql(*, user, now: datetime.datetime | None = None) -> str:
         ("veh(id, plate, org, capacity, time, lon, lat, speed, heading, since)", _live_rows(user).order_by()),
         (
             "stops(trip, seq, vehicle, org, asked, code, status, carrier, weighed, batch_kg)",
-            TripStop.objects.filter(
-                trip__vehicle_id__in=visible,
-                trip__date__gte=timezone.localdate() - datetime.timedelta(days=LOAD_DAYS),
-                kind=StopKind.PICKUP,
-                status=StopStatus.DONE,
-            )
-            .exclude(trip__status=TripStatus.REPLANNED)
-            .values_list(
-                "trip_id",
-                "sequence",
-                "trip__vehicle_id",
-                "trip__vehicle__organisation_id",
-                "pickup__quantity_kg",
-                "pickup__batch__code",
-                "pickup__batch__status",
-                "pickup__batch__carrier_id",
-                "pickup__batch__last_weight_kg",
-                "pickup__batch__quantity_kg",
-            ),
+            _load_stops(visible),
         ),
         (
             "unloads(trip, seq)",

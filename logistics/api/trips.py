@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from logistics.models import StopKind, Trip, TripStop
 from logistics.services import trips as services
 from waste.documents.qr import qr_png
 from waste.roadside import roadside_token
+from waste.services.idempotency import idempotent_call
 
 
 def navigation_links(lon: float, lat: float, name: str) -> dict:
@@ -160,18 +161,43 @@ class TripDetailApi(APIView):
 
 
 class StopFailApi(APIView):
+    """A stop the driver could not do, with the reason. With an Idempotency-Key (the phone sends its
+    queue item's), a resend after a lost answer gets the first answer and writes nothing."""
+
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=300)
 
-    @extend_schema(request=InputSerializer, responses={200: StopOutput})
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: StopOutput},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="retries with the same key and body return the first answer",
+            )
+        ],
+    )
     def post(self, request, trip_id: int, sequence: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         trip = selectors.trip_get(user=request.user, trip_id=trip_id)
-        stop = services.trip_stop_fail(
-            user=request.user, trip=trip, sequence=sequence, reason=data.validated_data["reason"]
+
+        def handler():
+            stop = services.trip_stop_fail(
+                user=request.user, trip=trip, sequence=sequence, reason=data.validated_data["reason"]
+            )
+            return 200, StopOutput(stop).data
+
+        status, body, _replayed = idempotent_call(
+            user=request.user,
+            scope=f"stop-fail:{trip.pk}:{sequence}",
+            key=request.headers.get("Idempotency-Key"),
+            body=request.data,
+            handler=handler,
         )
-        return Response(StopOutput(stop).data)
+        return Response(body, status=status)
 
 
 class StopCompleteApi(APIView):

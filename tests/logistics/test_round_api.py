@@ -102,3 +102,24 @@ def test_it_follows_the_roads_when_a_road_network_is_loaded(city, road_network):
         assert coords[0] == list(a) and coords[-1] == list(b)
         along = sum(haversine_m(tuple(p), tuple(q)) for p, q in zip(coords, coords[1:], strict=False))
         assert along >= haversine_m(a, b) * 0.99  # never shorter than the straight line
+
+
+def test_it_answers_a_resent_stop_failure_as_the_first_and_writes_it_once(city, shipped):
+    # The phone resends a queued failure whose answer it lost: same key, same body, the first answer;
+    # without the key, the second failure of a stop is refused.
+    code, _number = shipped
+    trip = round_today(city, batches=[code], stops_at=[(117.25, 39.10)])
+    driver = client_for(trip.driver)
+    url = f"/api/v1/trips/{trip.pk}/stops/2/fail/"
+
+    first = driver.post(url, {"reason": "门关着"}, format="json", HTTP_IDEMPOTENCY_KEY="fail-1")
+    again = driver.post(url, {"reason": "门关着"}, format="json", HTTP_IDEMPOTENCY_KEY="fail-1")
+    other_body = driver.post(url, {"reason": "other"}, format="json", HTTP_IDEMPOTENCY_KEY="fail-1")
+    no_key = driver.post(url, {"reason": "门关着"}, format="json")
+
+    assert first.status_code == 200, first.content
+    assert again.status_code == 200 and again.json() == first.json()
+    assert other_body.status_code == 409 and "Idempotency-Key" in other_body.json()["error"]["fields"]
+    assert no_key.status_code == 409
+    stop = trip.stops.get(sequence=2)
+    assert stop.status == StopStatus.FAILED and stop.reason == "门关着"

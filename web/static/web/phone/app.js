@@ -239,28 +239,22 @@ async function uploadScans(items) {
   await saveAnswers(items);
 }
 
-async function uploadRefusal(item) {
+// A stop the driver could not do (fail), or the driver at an incident's stop (round.js: arrived, or
+// done). The item's key goes as the Idempotency-Key, so a resend after a lost answer writes nothing twice.
+function uploadRefusal(item) {
   const { trip, sequence, reason } = item.body;
-  item.answeredAt = new Date().toISOString();
-  try {
-    await api(`trips/${trip}/stops/${sequence}/fail/`, { method: "POST", body: { reason } });
-    item.state = "done";
-    item.answer = { status: "created" };
-  } catch (exc) {
-    if (!(exc instanceof ApiError) || exc.status === 401 || exc.status >= 500) throw exc;
-    item.state = "refused";
-    item.answer = { status: "rejected", error: { code: exc.code, message: exc.message, fields: exc.fields } };
-  }
-  await saveAnswers([item]);
+  return uploadStopAct(item, `trips/${trip}/stops/${sequence}/fail/`, { reason });
 }
 
-async function uploadIncidentStop(item) {
-  // The driver at an incident's stop (round.js): arrived, or done. The item's key goes as the
-  // Idempotency-Key, so a resend after a lost answer writes nothing twice.
+function uploadIncidentStop(item) {
   const { trip, sequence, action } = item.body;
+  return uploadStopAct(item, `trips/${trip}/stops/${sequence}/incident/`, { action });
+}
+
+async function uploadStopAct(item, path, body) {
   item.answeredAt = new Date().toISOString();
   try {
-    await api(`trips/${trip}/stops/${sequence}/incident/`, { method: "POST", body: { action }, headers: { "Idempotency-Key": item.key } });
+    await api(path, { method: "POST", body, headers: { "Idempotency-Key": item.key } });
     item.state = "done";
     item.answer = { status: "created" };
   } catch (exc) {
