@@ -146,6 +146,11 @@ export function hhmm(iso) {
   return iso ? new Date(iso).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "—";
 }
 
+/** A weight in kilograms as the page's language writes it ("" when there is none). */
+export function kg(value) {
+  return value === null || value === undefined || value === "" ? "" : interpolate(gettext("%s kg"), [Number(value).toLocaleString(config.language)]);
+}
+
 // --- Messages
 export function flash(message, kind = "error") {
   const box = document.getElementById("flash");

@@ -1,7 +1,7 @@
 // /m/: today's round. Stops in order with what to collect, the current stop first, navigation left to
 // the phone (geo: link and a map page), and the route on the map island (web/map.js). The last
 // answer is kept in IndexedDB (app.js), so the round opens with no network.
-import { config, enqueue, flash, hhmm, queueItem, readOrSaved, requireToken, syncQueue } from "./app.js";
+import { config, enqueue, flash, hhmm, kg, queueItem, readOrSaved, requireToken, syncQueue } from "./app.js";
 
 const STATES = {
   pending: () => gettext("To do"),
@@ -26,7 +26,7 @@ function stopItem(stop) {
   const waste = stop.waste ? `${stop.waste.code} ${stop.waste.name}`.trim() : "—";
   text(li, ".waste", stop.waste && stop.waste.hazardous ? `${waste} · ${gettext("hazardous")}` : waste);
   text(li, ".batches", stop.batches.length ? stop.batches.join(", ") : "—");
-  text(li, ".expected", stop.expected_kg ? `${Number(stop.expected_kg).toLocaleString()} kg` : "—");
+  text(li, ".expected", stop.expected_kg ? kg(stop.expected_kg) : "—");
   text(li, ".window", stop.window ? `${stop.window.start || "…"}–${stop.window.end || "…"}` : gettext("Any time"));
   text(li, ".eta", hhmm(stop.eta));
   li.querySelector(".nav-geo").href = stop.navigation.geo;
@@ -49,7 +49,7 @@ function incidentPart(li, stop) {
   if (incident) {
     text(li, ".incident-kind", interpolate(gettext("Incident: %s"), [`${incident.kind_label} · ${incident.status_label}`]));
     text(li, ".incident-description", incident.description || "—");
-    const waste = [incident.waste_code, incident.quantity_kg ? `${Number(incident.quantity_kg).toLocaleString()} kg` : ""].filter(Boolean);
+    const waste = [incident.waste_code, kg(incident.quantity_kg)].filter(Boolean);
     text(li, ".incident-waste", waste.length ? interpolate(gettext("Waste: %s"), [waste.join(" · ")]) : gettext("Waste not known yet"));
   }
   const [lon, lat] = stop.location;

@@ -1,7 +1,7 @@
 // /m/scan/: read a batch label's QR with the rear camera (or type its code), show the batch, and queue
 // the driver's pickup, drop-off or refusal on the phone first (app.js uploads it).
 import {
-  api, ApiError, config, enqueue, flash, flashClear, OfflineError, queueItems, requireToken, savedRead,
+  api, ApiError, config, enqueue, flash, flashClear, kg, OfflineError, queueItems, requireToken, savedRead,
   showFieldErrors, syncQueue,
 } from "./app.js";
 
@@ -54,9 +54,6 @@ async function prefetchRound() {
 }
 
 // --- The batch card
-function kg(value) {
-  return value === null || value === undefined || value === "" ? "" : interpolate(gettext("%s kg"), [Number(value).toLocaleString(config.language)]);
-}
 
 function fill(code, detail, stop, source) {
   document.getElementById("batch-code").textContent = code;
