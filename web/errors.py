@@ -4,19 +4,25 @@ Django's handler403/404/500 (set in config/urls.py to the views below) only appl
 ``FramedErrorsMiddleware`` does the same whatever DEBUG says for the pages people use: anything not under the API,
 the admin, static files or the public QR page. An exception in such a view becomes a framed page,
 after the signal Django sends for uncaught exceptions (so logging and the test client still see it).
+A database that is gone for a moment gives every page, framed or not, a bare 503 with Retry-After
+(``database_unavailable``), as the API does in its own shape.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import render, resolve_url
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from waste.api.errors import DATABASE_RETRY_AFTER
 from waste.errors import AppError, Forbidden, NotFound
 
 logger = logging.getLogger("web")
@@ -42,7 +48,20 @@ def permission_denied(request, exception=None):
     return error_page(request, 403)
 
 
+def database_unavailable(request):
+    """The database is gone for a moment (a restart, a failover): 503 with Retry-After, as the API
+    answers, on a page that needs no database (the frame reads the user and the acting organisation),
+    in the request's language. Rendered without the request: context processors read the database."""
+    page = render_to_string("web/frame/503.html", {"retry_after": DATABASE_RETRY_AFTER, "path": request.path})
+    response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.framed_error = True
+    return response
+
+
 def server_error(request):
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):  # raised outside a view
+        return database_unavailable(request)
     try:
         return error_page(request, 500)
     except Exception:  # the frame itself failed (e.g. the database is down): a bare page, still translated
@@ -85,6 +104,9 @@ class FramedErrorsMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError | InterfaceError) and not request.path.startswith("/api/"):
+            logger.warning("database unavailable for %s: %s", request.path, exception)
+            return database_unavailable(request)  # every page, framed or not (the API answers its own 503)
         if not framed(request):
             return None
         request._web_error_rendered = True

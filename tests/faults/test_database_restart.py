@@ -179,11 +179,15 @@ def test_it_records_every_retried_scan_once_across_a_database_restart(cluster, p
     sender.start()
     wait_until(lambda: len(answered) >= 5, timeout=60, what="the first scans")
     cluster.stop()
+    # A person opening a page meanwhile gets a page saying so in their language, not an error.
+    page = requests.get(f"{web}/t/{world['codes'][0]}", headers={"Accept-Language": "zh-hans"}, timeout=10)
     time.sleep(1.5)  # scans arrive while the database is gone
     cluster.start()
     sender.join(timeout=150)
 
     assert not sender.is_alive(), "the client did not finish"
+    assert page.status_code == 503 and page.headers.get("Retry-After"), (page.status_code, page.text[:500])
+    assert "暂时无法使用" in page.text and "text/html" in page.headers["Content-Type"]
     assert 503 in statuses, "no request reached the database while it was down"
     assert not [s for s in statuses if s >= 500 and s != 503], statuses
     assert answered == dict.fromkeys(world["codes"], 201), answered
