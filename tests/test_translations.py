@@ -135,3 +135,33 @@ def test_it_fills_every_placeholder_of_every_marked_string():
                     if names != keys:
                         wrong.append(f"{path.relative_to(REPO)}:{node.lineno} {sorted(names ^ keys)}")
     assert not wrong, wrong
+
+
+# One word per thing across every app and page (README "Languages" → Terms): a driver who reads 车次 on
+# the phone and 行程 in an alert, or 站点 for a stop of the round and for a station, cannot tell they are
+# the same. For each English term: the Chinese word the glossary uses, and words that must not stand in.
+GLOSSARY_NOT = {
+    r"\btrips?\b": ("车次", ("行程", "趟次")),
+    r"\bstops?\b": ("停靠点", ("站点",)),
+    r"\bmanifests?\b": ("联单", ("清单", "单据")),
+    r"\bhazardous waste\b": ("危险废物", ("危废", "有害废物")),
+}
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(REPO)))
+def test_it_uses_the_glossary_word_for_each_term(po):
+    import re
+
+    wrong = []
+    for entry in polib.pofile(str(po)):
+        if entry.obsolete:
+            continue
+        english = entry.msgid + " " + entry.msgid_plural
+        chinese = "".join(entry.msgstr_plural.values()) if entry.msgid_plural else entry.msgstr
+        for pattern, (word, avoided) in GLOSSARY_NOT.items():
+            if not re.search(pattern, english, re.IGNORECASE):
+                continue
+            for other in avoided:
+                if other in chinese:
+                    wrong.append(f"{entry.msgid!r}: {other} → {word} ({chinese})")
+    assert not wrong, f"{po.relative_to(REPO)}:\n" + "\n".join(wrong)

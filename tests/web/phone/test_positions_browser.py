@@ -65,7 +65,7 @@ def test_it_sends_the_positions_of_an_open_trip_for_its_vehicle(city, driver_rou
     page.locator("#tracking[data-state=on]").wait_for()
     assert "位置共享已开启" in page.locator("#tracking-state").inner_text()
     assert "津A·12345" in page.locator("#tracking-state").inner_text()
-    assert "只在您今天有未完成的行程时" in page.locator("#privacy").inner_text()
+    assert "只在您今天有未完成的车次时" in page.locator("#privacy").inner_text()
 
     driven = drive(page, start, 4)
 
