@@ -145,6 +145,7 @@ GLOSSARY_NOT = {
     r"\bstops?\b": ("停靠点", ("站点",)),
     r"\bmanifests?\b": ("联单", ("清单", "单据")),
     r"\bhazardous waste\b": ("危险废物", ("危废", "有害废物")),
+    r"\bdrivers?\b": ("驾驶员", ("司机",)),
 }
 
 

@@ -152,7 +152,7 @@ def test_it_serves_an_installable_manifest_in_the_users_language(client):
 
     assert response["Content-Type"] == "application/manifest+json"
     manifest = response.json()
-    assert manifest["name"] == "无废城市·司机"
+    assert manifest["name"] == "无废城市·驾驶员"
     assert manifest["scope"] == "/m/" and manifest["start_url"] == "/m/"
     assert manifest["display"] == "standalone"
     assert {icon["sizes"] for icon in manifest["icons"]} == {"192x192", "512x512"}
