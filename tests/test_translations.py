@@ -8,6 +8,7 @@ and any later one such as web) whose source marks a string must have
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -151,8 +152,6 @@ GLOSSARY_NOT = {
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(REPO)))
 def test_it_uses_the_glossary_word_for_each_term(po):
-    import re
-
     wrong = []
     for entry in polib.pofile(str(po)):
         if entry.obsolete:
