@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from logistics.api.trips import StopOutput
 from logistics.models import Vehicle, WasteClass
 from logistics.selectors import trip_get
 from waste.api.fields import CheckedGeometryField
+from waste.api.schema import IDEMPOTENCY_KEY
 from waste.errors import AppError
 from waste.models import Membership, Organisation, Site
 from waste.services.idempotency import idempotent_call
@@ -275,14 +276,7 @@ class IncidentStopApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses={200: StopOutput},
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="retries with the same key and body return the first answer",
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, trip_id: int, sequence: int):
         data = self.InputSerializer(data=request.data)

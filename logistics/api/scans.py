@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import ISO_8601, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from logistics.services.scans import MAX_BULK, Scan, scan_record, scans_record
 from waste.api.errors import flatten
 from waste.api.fields import CheckedGeometryField
+from waste.api.schema import IDEMPOTENCY_KEY
 from waste.errors import AppError
 from waste.lifecycle import SCAN_ACTIONS
 from waste.services.idempotency import MAX_KEY_LENGTH, Answer, Keyed, idempotent_call, idempotent_many
@@ -118,14 +119,7 @@ class ScanApi(APIView):
     @extend_schema(
         request=ScanInput,
         responses={201: ScanOutput, 200: ScanOutput},
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="retries with the same key and body return the first answer",
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request):
         data = ScanInput(data=request.data)

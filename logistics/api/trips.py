@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from logistics import selectors
 from logistics.models import StopKind, Trip, TripStop
 from logistics.services import trips as services
+from waste.api.schema import IDEMPOTENCY_KEY
 from waste.documents.qr import qr_png
 from waste.roadside import roadside_token
 from waste.services.idempotency import idempotent_call
@@ -170,14 +171,7 @@ class StopFailApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses={200: StopOutput},
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="retries with the same key and body return the first answer",
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, trip_id: int, sequence: int):
         data = self.InputSerializer(data=request.data)

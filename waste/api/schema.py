@@ -1,6 +1,15 @@
 """OpenAPI schema: nested per-view serializers (InputSerializer, ItemSerializer, ...) get their view's name."""
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+# The header of every write a device may resend (waste.services.idempotency.idempotent_call).
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="retries with the same key and body return the first answer",
+)
 
 GENERIC = {"InputSerializer", "OutputSerializer", "ItemSerializer", "FilterSerializer"}
 
