@@ -47,6 +47,16 @@ def test_it_takes_a_citizens_report_with_a_photo_without_login(settings, tmp_pat
     assert IncidentEntry.objects.filter(incident=incident, kind="reported").count() == 1
 
 
+def test_it_shows_the_report_form_s_photo_limit_in_the_reader_s_language(settings):
+    # The limit is formatted per request: formatted at import, it stayed English on the Chinese page.
+    settings.INCIDENT_PHOTO_MAX_BYTES = 3 * 2**20
+    chinese = Client().get("/report/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = Client().get("/report/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "JPEG、PNG 或 WebP，最大 3 MB" in chinese and "at most" not in chinese
+    assert "JPEG, PNG or WebP, at most 3 MB" in english
+
+
 def test_it_puts_a_missing_point_and_a_non_image_beside_their_fields(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     text = io.BytesIO(b"plain text, not a photo")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from emergency.models import IncidentKind
@@ -39,9 +40,16 @@ class IncidentForm(forms.Form):
     photo = forms.ImageField(
         label=_("Photo"),
         required=False,
-        help_text=_("JPEG, PNG or WebP, at most %(mb)s MB") % {"mb": settings.INCIDENT_PHOTO_MAX_BYTES // 2**20},
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formatted per request: a lazy string formatted in the class body is read once, at import, in
+        # whatever language was active then (English), and the Chinese page showed it in English.
+        self.fields["photo"].help_text = gettext("JPEG, PNG or WebP, at most %(mb)s MB") % {
+            "mb": settings.INCIDENT_PHOTO_MAX_BYTES // 2**20
+        }
 
 
 class PublicReportForm(IncidentForm):
