@@ -122,7 +122,9 @@ def test_it_shows_a_batch_already_picked_up_as_refused_online_and_offline_until_
     )
     assert refused.first.locator(".answer").inner_text() == "被拒绝：该批次已在您的车辆上。"
     page.reload()  # refused scans stay on the phone until the driver dismisses them
-    assert refused.count() == 2
+    poll(
+        lambda: refused.count() == 2, page=page, message="the refusals were gone after a reload"
+    )  # drawn from IndexedDB
     shot(page, "refused-queue")
     refused.first.get_by_role("button", name="知道了").click()
     poll(lambda: refused.count() == 1, page=page)
