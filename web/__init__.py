@@ -53,9 +53,9 @@ Frame components, and how to use them:
   ``web/static/web/phone/app.js`` (device token in IndexedDB, ``api(path, {cache})`` = Bearer fetch
   with the last GET answer kept for offline, ``enqueue``/``syncQueue`` for the offline scan queue,
   ``flash``); ``track.js`` (every page but login) shares the position while a trip is open and
-  keeps the status line ``#tracking``. Add a page: view + URL + its URL name in ``PHONE_PAGES`` (the ONE precache list, with
-  ``PHONE_STATIC`` for its script). Fixtures: tests/web/phone/conftest.py (360 px phone, fake camera,
-  ``driver_round``, ``phone_login``).
+  keeps the status line ``#tracking``. Add a page: view + URL + its URL name in ``PHONE_PAGES`` (the ONE
+  precache list, with ``PHONE_STATIC`` for its script). Fixtures: tests/web/phone/conftest.py (360 px
+  phone, fake camera, ``driver_round``, ``phone_login``).
 - Tests: tests/web/conftest.py has the browser fixtures (``page``, ``login(page, user)``,
   ``shot(page, name)``); mark browser tests ``@pytest.mark.browser``.
 """

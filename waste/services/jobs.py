@@ -27,6 +27,7 @@ import datetime
 import logging
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -111,15 +112,16 @@ def job_holding(model, pk, attempt: int):
     return model.objects.filter(pk=pk, status=RUNNING, attempt=attempt)
 
 
-class _Heartbeat:
+class _Heartbeat(ABC):
     """Renews a lease from a thread while the work goes on, every third of a lease."""
 
     def __init__(self, name: str) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=name, daemon=True)
 
+    @abstractmethod
     def renew(self, **fields) -> bool:
-        raise NotImplementedError
+        """Extends the lease (and writes ``fields`` with it); False once the lease is no longer held."""
 
     def _beat(self) -> None:
         try:
