@@ -20,10 +20,10 @@ from logistics.api.trips import StopOutput
 from logistics.models import Vehicle, WasteClass
 from logistics.selectors import trip_get
 from waste.api.fields import CheckedGeometryField
+from waste.api.idempotency import idempotent_response
 from waste.api.schema import IDEMPOTENCY_KEY
 from waste.errors import AppError
 from waste.models import Membership, Organisation, Site
-from waste.services.idempotency import idempotent_call
 
 
 def acting_for(user, pk) -> Organisation | None:
@@ -289,11 +289,4 @@ class IncidentStopApi(APIView):
             )
             return 200, StopOutput(stop).data
 
-        status, body, _replayed = idempotent_call(
-            user=request.user,
-            scope=f"incident-stop:{trip.pk}:{sequence}",
-            key=request.headers.get("Idempotency-Key"),
-            body=request.data,
-            handler=handler,
-        )
-        return Response(body, status=status)
+        return idempotent_response(request, scope=f"incident-stop:{trip.pk}:{sequence}", handler=handler)

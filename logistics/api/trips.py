@@ -15,10 +15,10 @@ from rest_framework.views import APIView
 from logistics import selectors
 from logistics.models import StopKind, Trip, TripStop
 from logistics.services import trips as services
+from waste.api.idempotency import idempotent_response
 from waste.api.schema import IDEMPOTENCY_KEY
 from waste.documents.qr import qr_png
 from waste.roadside import roadside_token
-from waste.services.idempotency import idempotent_call
 
 
 def navigation_links(lon: float, lat: float, name: str) -> dict:
@@ -184,14 +184,7 @@ class StopFailApi(APIView):
             )
             return 200, StopOutput(stop).data
 
-        status, body, _replayed = idempotent_call(
-            user=request.user,
-            scope=f"stop-fail:{trip.pk}:{sequence}",
-            key=request.headers.get("Idempotency-Key"),
-            body=request.data,
-            handler=handler,
-        )
-        return Response(body, status=status)
+        return idempotent_response(request, scope=f"stop-fail:{trip.pk}:{sequence}", handler=handler)
 
 
 class StopCompleteApi(APIView):
